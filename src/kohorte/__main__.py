@@ -1,0 +1,3 @@
+from kohorte.cli import main
+
+main()

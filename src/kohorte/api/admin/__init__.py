@@ -1,0 +1,1 @@
+"""Instance admin API: workspaces, their REST API keys, partners."""

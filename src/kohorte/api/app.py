@@ -1,0 +1,51 @@
+"""The FastAPI application: routers of each area, the one error handler, middleware."""
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from kohorte import __version__
+from kohorte.api import ops
+from kohorte.api.admin import router as admin_router
+from kohorte.api.body_limit import BodyLimitMiddleware
+from kohorte.api.errors import install_error_handlers
+from kohorte.api.partner import router as partner_router
+from kohorte.api.workspace import cohorts, integrations, segments, usage, users
+from kohorte.settings import Settings, get_settings
+from kohorte.store.database import create_store_engine, make_session_factory
+
+DESCRIPTION = """
+kohorte receives partner cohort imports in the wire format of Braze's partner cohort import
+API, matches every identifier to a user that already exists, keeps cohort membership per
+workspace and answers segment queries.
+"""
+
+# Streaming NDJSON imports are the one body allowed past the 4 MB limit.
+BODY_LIMIT_EXEMPT_PATHS = frozenset({"/users/import"})
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or create_store_engine(settings.database_url)
+    app = FastAPI(
+        title="kohorte",
+        version=__version__,
+        description=DESCRIPTION,
+        redirect_slashes=False,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    install_error_handlers(app)
+    for router in (
+        partner_router.router,
+        admin_router.router,
+        integrations.router,
+        users.router,
+        cohorts.router,
+        segments.router,
+        usage.router,
+        ops.router,
+    ):
+        app.include_router(router)
+    app.add_middleware(BodyLimitMiddleware, exempt_paths=BODY_LIMIT_EXEMPT_PATHS)
+    return app

@@ -1,0 +1,71 @@
+"""Typed dependencies: one session per request, committed when the endpoint returns."""
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from kohorte.domain.access import WorkspaceAccess, authenticate_admin, authenticate_workspace
+from kohorte.domain.permissions import Permission
+from kohorte.settings import Settings
+
+
+def get_settings_from_app(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    with factory() as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_from_app)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+# scope="function": the commit happens before the response is sent, so a client never sees a
+# success for a write that then fails to commit.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+bearer_scheme = HTTPBearer(auto_error=False, description="Admin token or workspace REST API key")
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+
+
+def _token(credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    return credentials.credentials if credentials else None
+
+
+def require_admin(session: SessionDep, settings: SettingsDep, credentials: BearerDep) -> None:
+    configured = settings.admin_token.get_secret_value() if settings.admin_token else None
+    authenticate_admin(session, _token(credentials), configured)
+
+
+def get_workspace_access(session: SessionDep, credentials: BearerDep) -> WorkspaceAccess:
+    return authenticate_workspace(session, _token(credentials))
+
+
+AdminDep = Annotated[None, Depends(require_admin)]
+WorkspaceDep = Annotated[WorkspaceAccess, Depends(get_workspace_access)]
+
+
+def permitted(permission: Permission) -> Callable[[WorkspaceAccess], WorkspaceAccess]:
+    """A dependency giving the caller's workspace once the key is shown to hold ``permission``."""
+
+    def check(access: WorkspaceDep) -> WorkspaceAccess:
+        access.require(permission)
+        return access
+
+    return check

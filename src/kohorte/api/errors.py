@@ -1,0 +1,93 @@
+"""The one place where errors become HTTP responses: ``{"message": ..., "errors"?: [...]}``."""
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kohorte.domain import errors
+
+logger = logging.getLogger(__name__)
+
+STATUS_BY_ERROR: dict[type[errors.KohorteError], int] = {
+    errors.InvalidInput: 400,
+    errors.Unauthenticated: 401,
+    errors.PermissionDenied: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.PayloadTooLarge: 413,
+    errors.RateLimited: 429,
+    errors.StoreUnavailable: 503,
+}
+
+HTTP_MESSAGES = {404: "Not found", 405: "Method not allowed"}
+
+
+def error_response(
+    status: int,
+    message: str,
+    details: list[Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {"message": message}
+    if details:
+        body["errors"] = details
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def status_for(error: errors.KohorteError) -> int:
+    for error_type in type(error).__mro__:
+        if error_type in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[error_type]
+    return 400
+
+
+async def handle_domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, errors.KohorteError)
+    headers = exc.headers if isinstance(exc, errors.RateLimited) else None
+    return error_response(status_for(exc), exc.message, exc.errors, headers)
+
+
+async def handle_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    details = [_describe_validation_problem(problem) for problem in exc.errors()]
+    return error_response(400, "Invalid request: " + "; ".join(details), details)
+
+
+def _describe_validation_problem(problem: dict[str, Any]) -> str:
+    location = ".".join(str(part) for part in problem.get("loc", ()) if part != "body")
+    return f"{location}: {problem.get('msg', 'invalid')}" if location else problem.get("msg", "")
+
+
+async def handle_http_exception(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    message = HTTP_MESSAGES.get(exc.status_code) or str(exc.detail)
+    headers = dict(exc.headers) if exc.headers else None
+    return error_response(exc.status_code, message, headers=headers)
+
+
+async def handle_store_error(_request: Request, exc: Exception) -> JSONResponse:
+    # Connection loss and lock time-outs are worth a retry; anything else from the database is
+    # a bug of ours, logged without parameters (they may hold identifiers or keys).
+    if isinstance(exc, OperationalError):
+        logger.warning("store unavailable: %s", type(exc.orig).__name__)
+        return error_response(503, "Store unavailable, retry later")
+    logger.error("database error: %s", type(exc).__name__)
+    return error_response(500, "Internal server error")
+
+
+async def handle_unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
+    logger.error("unhandled error: %s", type(exc).__name__, exc_info=exc)
+    return error_response(500, "Internal server error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(errors.KohorteError, handle_domain_error)
+    app.add_exception_handler(RequestValidationError, handle_validation_error)
+    app.add_exception_handler(StarletteHTTPException, handle_http_exception)
+    app.add_exception_handler(DBAPIError, handle_store_error)
+    app.add_exception_handler(Exception, handle_unexpected_error)

@@ -1,0 +1,1 @@
+"""The Braze-compatible partner cohort import surface, kept apart from everything else."""

@@ -1,0 +1,1 @@
+"""Workspace API, authenticated by a workspace REST API key."""

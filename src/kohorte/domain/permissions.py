@@ -1,0 +1,20 @@
+"""Permissions a workspace REST API key may be limited to (no list means all)."""
+
+from enum import StrEnum
+
+
+class Permission(StrEnum):
+    USERS_TRACK = "users.track"
+    USERS_IDENTIFY = "users.identify"
+    USERS_ALIAS_NEW = "users.alias.new"
+    USERS_DELETE = "users.delete"
+    USERS_EXPORT_IDS = "users.export.ids"
+    USERS_IMPORT = "users.import"
+    INTEGRATIONS_MANAGE = "integrations.manage"
+    COHORTS_READ = "cohorts.read"
+    SEGMENTS_MANAGE = "segments.manage"
+    SEGMENTS_READ = "segments.read"
+    USAGE_READ = "usage.read"
+
+
+ALL_PERMISSIONS = frozenset(Permission)

@@ -1,0 +1,44 @@
+"""Settings read from the environment (``KOHORTE_*``)."""
+
+from functools import lru_cache
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "secret", "admin", "password", "token"})
+MIN_ADMIN_TOKEN_LENGTH = 16
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KOHORTE_", extra="ignore")
+
+    database_url: str = "sqlite:///./kohorte.db"
+    admin_token: SecretStr | None = None
+    public_url: str | None = None
+    partner_rate_limit_per_hour: int = Field(default=250_000, ge=0)
+    log_level: str = "INFO"
+
+    @field_validator("admin_token")
+    @classmethod
+    def refuse_placeholder_token(cls, token: SecretStr | None) -> SecretStr | None:
+        # An operator-chosen token that is a placeholder or short is refused at start-up,
+        # so no instance ever runs behind a guessable admin secret.
+        if token is None or token.get_secret_value() == "":
+            return None
+        value = token.get_secret_value()
+        if value.lower() in PLACEHOLDER_SECRETS or len(value) < MIN_ADMIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"KOHORTE_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN_LENGTH} characters "
+                "and not a placeholder; unset it to have kohorte generate one"
+            )
+        return token
+
+    @field_validator("public_url")
+    @classmethod
+    def strip_trailing_slash(cls, url: str | None) -> str | None:
+        return url.rstrip("/") if url else None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,76 @@
+"""Engine and session construction for SQLite (default) and PostgreSQL."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def normalise_url(raw_url: str) -> URL:
+    """Pick the driver for plain ``postgresql://`` URLs (psycopg 3 is the one installed)."""
+    url = make_url(raw_url)
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def create_store_engine(raw_url: str, **kwargs: Any) -> Engine:
+    url = normalise_url(raw_url)
+    if url.get_backend_name() == "sqlite":
+        return _create_sqlite_engine(url, **kwargs)
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+def _create_sqlite_engine(url: URL, **kwargs: Any) -> Engine:
+    kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
+    if url.database in (None, "", ":memory:"):
+        raise ValueError("kohorte needs a SQLite file, not an in-memory database")
+    kwargs.setdefault("poolclass", NullPool)
+    engine = create_engine(url, **kwargs)
+    event.listen(engine, "connect", _configure_sqlite_connection)
+    event.listen(engine, "begin", _begin_immediate)
+    return engine
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling is switched off so that the "begin" hook below
+    # decides; foreign keys are off by default in SQLite and cascades depend on them.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def _begin_immediate(connection: Any) -> None:
+    # A deferred transaction that reads and then writes can fail with SQLITE_BUSY when another
+    # writer got in between; taking the write lock up front makes concurrent requests queue.
+    # Long read-only streams ask for a deferred transaction instead (see read_only_session).
+    if connection.get_execution_options().get("sqlite_deferred"):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+
+
+@contextmanager
+def read_only_session(engine: Engine) -> Iterator[Session]:
+    """A session for long reads (exports) that never holds SQLite's write lock."""
+    connection = engine.connect().execution_options(sqlite_deferred=True)
+    try:
+        with Session(bind=connection) as session:
+            yield session
+    finally:
+        connection.close()

@@ -1,0 +1,243 @@
+"""Tables. One Alembic history (migrations/) creates them; tests check both stay in sync."""
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from kohorte.store.types import BigIntId, JsonDocument, UTCDateTime, utcnow
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class InstanceSecret(Base):
+    """Instance-wide secrets kept as hashes, e.g. the generated admin token."""
+
+    __tablename__ = "instance_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Workspace(Base):
+    __tablename__ = "workspaces"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    name: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RestApiKey(Base):
+    __tablename__ = "rest_api_keys"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    workspace_id: Mapped[str] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(Text)
+    prefix: Mapped[str] = mapped_column(String(32))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    permissions: Mapped[list[str] | None] = mapped_column(JsonDocument, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Partner(Base):
+    __tablename__ = "partners"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    display_name: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PartnerApiKey(Base):
+    __tablename__ = "partner_api_keys"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    partner_name: Mapped[str] = mapped_column(
+        ForeignKey("partners.name", ondelete="CASCADE"), index=True
+    )
+    prefix: Mapped[str] = mapped_column(String(32))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class DataImportKey(Base):
+    """A workspace's client secret for one partner's integration."""
+
+    __tablename__ = "data_import_keys"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    partner_name: Mapped[str] = mapped_column(ForeignKey("partners.name", ondelete="CASCADE"))
+    prefix: Mapped[str] = mapped_column(String(32))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    invalidated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        Index("ix_data_import_keys_workspace_partner", "workspace_id", "partner_name"),
+    )
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    external_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    braze_id: Mapped[str] = mapped_column(String(32), unique=True)
+    custom_attributes: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "external_id"),
+        # Keyset walks over a workspace's users (segments with excludes_value) go by id.
+        Index("ix_users_workspace_id_id", "workspace_id", "id"),
+    )
+
+
+class UserAlias(Base):
+    __tablename__ = "user_aliases"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    alias_label: Mapped[str] = mapped_column(Text)
+    alias_name: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "alias_label", "alias_name"),
+        UniqueConstraint("user_id", "alias_label"),
+    )
+
+
+class UserDevice(Base):
+    __tablename__ = "user_devices"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    device_id: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("workspace_id", "device_id"),)
+
+
+class Cohort(Base):
+    __tablename__ = "cohorts"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    partner_name: Mapped[str] = mapped_column(ForeignKey("partners.name", ondelete="CASCADE"))
+    cohort_id: Mapped[str] = mapped_column(Text)
+    name: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Kept in step with cohort_memberships by every write, so listing sizes costs no COUNT(*).
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (UniqueConstraint("workspace_id", "partner_name", "cohort_id"),)
+
+
+class CohortMembership(Base):
+    __tablename__ = "cohort_memberships"
+
+    cohort_pk: Mapped[int] = mapped_column(
+        ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # The primary key serves "members of a cohort"; this one serves "cohorts of a user"
+    # (exports, merges, deletes, NOT EXISTS in segments).
+    __table_args__ = (Index("ix_cohort_memberships_user_cohort", "user_id", "cohort_pk"),)
+
+
+class CohortSync(Base):
+    """One accepted, non-empty change request to a cohort."""
+
+    __tablename__ = "cohort_syncs"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    cohort_pk: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    added: Mapped[int] = mapped_column(Integer)
+    removed: Mapped[int] = mapped_column(Integer)
+    unmatched: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_cohort_syncs_cohort_received", "cohort_pk", "received_at"),)
+
+
+class DataPointCount(Base):
+    """Applied adds and removes, per workspace, partner and UTC day."""
+
+    __tablename__ = "data_point_counts"
+
+    workspace_id: Mapped[str] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    partner_name: Mapped[str] = mapped_column(
+        ForeignKey("partners.name", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RateLimitWindow(Base):
+    """Requests counted per data import key and fixed one-hour window, shared by all workers."""
+
+    __tablename__ = "rate_limit_windows"
+
+    key_id: Mapped[str] = mapped_column(
+        ForeignKey("data_import_keys.id", ondelete="CASCADE"), primary_key=True
+    )
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Segment(Base):
+    __tablename__ = "segments"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    workspace_id: Mapped[str] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(Text)
+    filter: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    analytics_tracking_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,68 @@
+"""Workspaces and their REST API keys."""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from kohorte.store.models import RestApiKey, Workspace
+
+
+def add_workspace(session: Session, name: str) -> Workspace:
+    workspace = Workspace(name=name)
+    session.add(workspace)
+    session.flush()
+    return workspace
+
+
+def list_workspaces(session: Session) -> Sequence[Workspace]:
+    return session.scalars(select(Workspace).order_by(Workspace.created_at, Workspace.id)).all()
+
+
+def workspace_exists(session: Session, workspace_id: str) -> bool:
+    return session.get(Workspace, workspace_id) is not None
+
+
+def delete_workspace(session: Session, workspace_id: str) -> bool:
+    """Delete a workspace; foreign keys cascade to everything in it."""
+    result = session.execute(delete(Workspace).where(Workspace.id == workspace_id))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def add_rest_key(
+    session: Session,
+    workspace_id: str,
+    name: str,
+    prefix: str,
+    digest: str,
+    permissions: list[str] | None,
+) -> RestApiKey:
+    key = RestApiKey(
+        workspace_id=workspace_id,
+        name=name,
+        prefix=prefix,
+        key_hash=digest,
+        permissions=permissions,
+    )
+    session.add(key)
+    session.flush()
+    return key
+
+
+def list_rest_keys(session: Session, workspace_id: str) -> Sequence[RestApiKey]:
+    return session.scalars(
+        select(RestApiKey)
+        .where(RestApiKey.workspace_id == workspace_id)
+        .order_by(RestApiKey.created_at, RestApiKey.id)
+    ).all()
+
+
+def revoke_rest_key(session: Session, workspace_id: str, key_id: str, now: datetime) -> bool:
+    result = session.execute(
+        update(RestApiKey)
+        .where(RestApiKey.workspace_id == workspace_id, RestApiKey.id == key_id)
+        .where(RestApiKey.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,96 @@
+"""Fixtures: one store per run, chosen by KOHORTE_TEST_DATABASE_URL (SQLite when unset).
+
+On PostgreSQL each run creates its own database and drops it afterwards, so runs never share
+state; every test starts from empty tables.
+"""
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from kohorte.api.app import create_app
+from kohorte.settings import Settings
+from kohorte.store.database import create_store_engine, normalise_url
+from kohorte.store.migrate import upgrade_to_head
+from kohorte.store.models import Base
+from tests.support import ADMIN_TOKEN, Api
+
+TEST_DATABASE_ENV = "KOHORTE_TEST_DATABASE_URL"
+
+
+def _postgres_admin_engine(base_url: str) -> Engine:
+    return create_engine(normalise_url(base_url), isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    base_url = os.environ.get(TEST_DATABASE_ENV, "")
+    if not base_url.startswith("postgres"):
+        yield f"sqlite:///{tmp_path_factory.mktemp('store') / 'kohorte-test.db'}"
+        return
+    name = f"kohorte_test_{uuid.uuid4().hex[:12]}"
+    admin = _postgres_admin_engine(base_url)
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(base_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    store_engine = create_store_engine(database_url)
+    upgrade_to_head(store_engine)
+    yield store_engine
+    store_engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "engine" not in request.fixturenames:
+        return
+    store_engine: Engine = request.getfixturevalue("engine")
+    tables = list(reversed(Base.metadata.sorted_tables))
+    with store_engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(table.name for table in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, admin_token=ADMIN_TOKEN)
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine) -> FastAPI:
+    return create_app(settings, engine)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, base_url="http://kohorte.test") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def api(client: TestClient) -> Api:
+    return Api(client)
+
+
+@pytest.fixture
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"

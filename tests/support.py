@@ -1,0 +1,165 @@
+"""Test helpers that drive kohorte only through its HTTP API, as a client would."""
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from fastapi.testclient import TestClient
+
+ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
+ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@dataclass(frozen=True)
+class WorkspaceHandle:
+    id: str
+    rest_key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return bearer(self.rest_key)
+
+
+@dataclass(frozen=True)
+class PartnerHandle:
+    name: str
+    api_key: str
+
+
+@dataclass(frozen=True)
+class Integration:
+    """A workspace connected to a partner through one data import key."""
+
+    workspace: WorkspaceHandle
+    partner: PartnerHandle
+    client_secret: str
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        return {"partner_api_key": self.partner.api_key, "client_secret": self.client_secret}
+
+
+class Api:
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        self._partners: dict[str, PartnerHandle] = {}
+
+    def expect(self, response: httpx.Response, status: int) -> Any:
+        assert response.status_code == status, (response.status_code, response.text)
+        return response.json() if response.content else None
+
+    # --- instance admin -------------------------------------------------------------------
+    def create_workspace(
+        self, name: str = "acme", permissions: list[str] | None = None
+    ) -> WorkspaceHandle:
+        created = self.expect(
+            self.client.post("/admin/workspaces", json={"name": name}, headers=ADMIN_HEADERS), 201
+        )
+        return WorkspaceHandle(created["id"], self.create_rest_key(created["id"], permissions))
+
+    def create_rest_key(self, workspace_id: str, permissions: list[str] | None = None) -> str:
+        body: dict[str, Any] = {"name": "test key"}
+        if permissions is not None:
+            body["permissions"] = permissions
+        response = self.client.post(
+            f"/admin/workspaces/{workspace_id}/api-keys", json=body, headers=ADMIN_HEADERS
+        )
+        return str(self.expect(response, 201)["key"])
+
+    def partner(self, name: str = "amplitude") -> PartnerHandle:
+        if name not in self._partners:
+            response = self.client.post(
+                "/admin/partners", json={"name": name}, headers=ADMIN_HEADERS
+            )
+            created = self.expect(response, 201)
+            self._partners[name] = PartnerHandle(name, created["partner_api_key"])
+        return self._partners[name]
+
+    # --- workspace ------------------------------------------------------------------------
+    def create_data_import_key(self, workspace: WorkspaceHandle, partner: str) -> str:
+        response = self.client.post(
+            f"/integrations/{partner}/data-import-keys", headers=workspace.headers
+        )
+        return str(self.expect(response, 201)["key"])
+
+    def integration(
+        self, workspace: WorkspaceHandle | None = None, partner: str = "amplitude"
+    ) -> Integration:
+        workspace = workspace or self.create_workspace()
+        handle = self.partner(partner)
+        return Integration(workspace, handle, self.create_data_import_key(workspace, partner))
+
+    def track(self, workspace: WorkspaceHandle, *external_ids: str) -> None:
+        attributes = [{"external_id": external_id} for external_id in external_ids]
+        for start in range(0, len(attributes), 75):
+            response = self.client.post(
+                "/users/track",
+                json={"attributes": attributes[start : start + 75]},
+                headers=workspace.headers,
+            )
+            self.expect(response, 201)
+
+    def add_devices(self, workspace: WorkspaceHandle, devices: list[dict[str, str]]) -> None:
+        response = self.client.post(
+            "/users/devices", json={"devices": devices}, headers=workspace.headers
+        )
+        self.expect(response, 201)
+
+    def add_aliases(self, workspace: WorkspaceHandle, aliases: list[dict[str, str]]) -> None:
+        response = self.client.post(
+            "/users/alias/new", json={"user_aliases": aliases}, headers=workspace.headers
+        )
+        self.expect(response, 201)
+
+    # --- partner surface ------------------------------------------------------------------
+    def name_cohort(
+        self,
+        integration: Integration,
+        cohort_id: str,
+        name: str = "A cohort",
+        created_at: str = "2024-01-21T19:20:30+05:00",
+    ) -> httpx.Response:
+        body = {**integration.credentials, "cohort_id": cohort_id, "name": name}
+        body["created_at"] = created_at
+        response: httpx.Response = self.client.post(
+            f"/partners/{integration.partner.name}/cohorts", json=body
+        )
+        return response
+
+    def sync(
+        self, integration: Integration, cohort_id: str, changes: list[dict[str, Any]]
+    ) -> httpx.Response:
+        body = {**integration.credentials, "cohort_id": cohort_id, "cohort_changes": changes}
+        response: httpx.Response = self.client.post(
+            f"/partners/{integration.partner.name}/cohorts/users", json=body
+        )
+        return response
+
+    # --- reads ----------------------------------------------------------------------------
+    def cohort(self, integration: Integration, cohort_id: str) -> Any:
+        path = f"/cohorts/{integration.partner.name}/{quote(cohort_id, safe='/')}"
+        return self.expect(self.client.get(path, headers=integration.workspace.headers), 200)
+
+    def cohort_members(self, integration: Integration, cohort_id: str) -> list[dict[str, Any]]:
+        path = f"/cohorts/{integration.partner.name}/{quote(cohort_id, safe='/')}/users"
+        return self.walk_pages(path, integration.workspace.headers)
+
+    def walk_pages(
+        self, path: str, headers: dict[str, str], limit: int = 100
+    ) -> list[dict[str, Any]]:
+        users: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"limit": limit}
+        while True:
+            page = self.expect(self.client.get(path, params=params, headers=headers), 200)
+            users.extend(page["users"])
+            if page["next_cursor"] is None:
+                return users
+            params["cursor"] = page["next_cursor"]
+
+    def member_external_ids(self, integration: Integration, cohort_id: str) -> set[str | None]:
+        return {user["external_id"] for user in self.cohort_members(integration, cohort_id)}
