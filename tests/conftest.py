@@ -13,10 +13,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from kohorte.api.app import create_app
 from kohorte.settings import Settings
-from kohorte.store.database import create_store_engine, normalise_url
+from kohorte.store.database import create_store_engine, make_session_factory, normalise_url
 from kohorte.store.migrate import upgrade_to_head
 from kohorte.store.models import Base
 from tests.support import ADMIN_TOKEN, Api
@@ -94,3 +95,11 @@ def api(client: TestClient) -> Api:
 @pytest.fixture
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A store session for unit tests of services; committed at the end of the test."""
+    with make_session_factory(engine)() as store_session:
+        yield store_session
+        store_session.commit()

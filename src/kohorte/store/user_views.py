@@ -1,0 +1,70 @@
+"""How users are shown wherever they are listed: ids, aliases and devices, in three queries."""
+
+from collections.abc import Sequence
+from typing import TypedDict
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kohorte.store.models import User, UserAlias, UserDevice
+
+
+class AliasView(TypedDict):
+    alias_name: str
+    alias_label: str
+
+
+class DeviceView(TypedDict):
+    device_id: str
+
+
+class UserView(TypedDict):
+    external_id: str | None
+    braze_id: str
+    user_aliases: list[AliasView]
+    devices: list[DeviceView]
+
+
+def user_views(session: Session, user_ids: Sequence[int]) -> list[UserView]:
+    """Views of the given users in the order given; ids that no longer exist are skipped."""
+    if not user_ids:
+        return []
+    users = session.execute(
+        select(User.id, User.external_id, User.braze_id).where(User.id.in_(user_ids))
+    ).all()
+    aliases = _aliases_by_user(session, user_ids)
+    devices = _devices_by_user(session, user_ids)
+    by_id: dict[int, UserView] = {
+        user_id: UserView(
+            external_id=external_id,
+            braze_id=braze_id,
+            user_aliases=aliases.get(user_id, []),
+            devices=devices.get(user_id, []),
+        )
+        for user_id, external_id, braze_id in users
+    }
+    return [by_id[user_id] for user_id in user_ids if user_id in by_id]
+
+
+def _aliases_by_user(session: Session, user_ids: Sequence[int]) -> dict[int, list[AliasView]]:
+    rows = session.execute(
+        select(UserAlias.user_id, UserAlias.alias_name, UserAlias.alias_label)
+        .where(UserAlias.user_id.in_(user_ids))
+        .order_by(UserAlias.user_id, UserAlias.alias_label)
+    ).all()
+    grouped: dict[int, list[AliasView]] = {}
+    for user_id, name, label in rows:
+        grouped.setdefault(user_id, []).append(AliasView(alias_name=name, alias_label=label))
+    return grouped
+
+
+def _devices_by_user(session: Session, user_ids: Sequence[int]) -> dict[int, list[DeviceView]]:
+    rows = session.execute(
+        select(UserDevice.user_id, UserDevice.device_id)
+        .where(UserDevice.user_id.in_(user_ids))
+        .order_by(UserDevice.user_id, UserDevice.id)
+    ).all()
+    grouped: dict[int, list[DeviceView]] = {}
+    for user_id, device_id in rows:
+        grouped.setdefault(user_id, []).append(DeviceView(device_id=device_id))
+    return grouped
