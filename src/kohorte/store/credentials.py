@@ -1,12 +1,13 @@
 """Lookups of stored key digests. Every lookup is by digest, never by plaintext."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from kohorte.store.models import InstanceSecret, RestApiKey, Workspace
 
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 ADMIN_TOKEN_SECRET_NAME = "admin_token"  # noqa: S105 (a row name)
 
 
@@ -35,4 +36,15 @@ def find_live_rest_key(session: Session, digest: str) -> RestApiKey | None:
 
 
 def touch_rest_key(session: Session, key_id: str, now: datetime) -> None:
-    session.execute(update(RestApiKey).where(RestApiKey.id == key_id).values(last_used_at=now))
+    # At most one write a minute per key: last_used_at is for humans, not for accounting.
+    session.execute(
+        update(RestApiKey)
+        .where(RestApiKey.id == key_id)
+        .where(
+            or_(
+                RestApiKey.last_used_at.is_(None),
+                RestApiKey.last_used_at < now - LAST_USED_RESOLUTION,
+            )
+        )
+        .values(last_used_at=now)
+    )
