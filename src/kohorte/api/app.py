@@ -8,6 +8,7 @@ from kohorte.api import ops
 from kohorte.api.admin import router as admin_router
 from kohorte.api.body_limit import BodyLimitMiddleware
 from kohorte.api.errors import install_error_handlers
+from kohorte.api.metrics import install_metrics
 from kohorte.api.partner import router as partner_router
 from kohorte.api.workspace import cohorts, integrations, segments, usage, users
 from kohorte.settings import Settings, get_settings
@@ -48,4 +49,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     ):
         app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, exempt_paths=BODY_LIMIT_EXEMPT_PATHS)
+    # Outermost, so that rejected bodies (413) are counted too.
+    install_metrics(app)
     return app

@@ -1,0 +1,141 @@
+"""Prometheus metrics: one registry per application, so many apps can live in one process.
+
+Requests are labelled by route template (``/cohorts/{partner}/{cohort_id:path}``), never by raw
+path: cohort ids are unbounded and would explode the number of series.
+"""
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from kohorte.api.errors import handle_store_error
+
+UNMATCHED_ROUTE = "<unmatched>"
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+@dataclass
+class Metrics:
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        self.requests = Counter(
+            "kohorte_http_requests",
+            "HTTP requests by method, route template and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "kohorte_http_request_duration_seconds",
+            "Time from request to the end of the response, by route template",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.identifiers = Counter(
+            "kohorte_cohort_identifiers",
+            "Identifiers in partner cohort changes, by whether they matched a user",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.database_errors = Counter(
+            "kohorte_database_errors",
+            "Errors raised by the database while serving requests",
+            ["kind"],
+            registry=self.registry,
+        )
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+# The metrics of the application serving the current request; services record into it
+# without knowing about HTTP (contextvars follow the request into the thread pool).
+_current: ContextVar[Metrics | None] = ContextVar("kohorte_metrics", default=None)
+
+
+def record_identifiers(matched: int, unmatched: int) -> None:
+    """Count the identifiers of one partner change request (no-op outside a request)."""
+    metrics = _current.get()
+    if metrics is None:
+        return
+    metrics.identifiers.labels(outcome="matched").inc(matched)
+    metrics.identifiers.labels(outcome="unmatched").inc(unmatched)
+
+
+@contextmanager
+def _recording_into(metrics: Metrics) -> Iterator[None]:
+    token = _current.set(metrics)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+class MetricsMiddleware:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # an exception escaping the app becomes a 500 further out
+
+        async def send_noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            with _recording_into(self.metrics):
+                await self.app(scope, receive, send_noting_status)
+        finally:
+            self._observe(scope, status, time.perf_counter() - started)
+
+    def _observe(self, scope: Scope, status: int, seconds: float) -> None:
+        method, route = scope["method"], route_template(scope)
+        self.metrics.requests.labels(method=method, route=route, status=str(status)).inc()
+        self.metrics.latency.labels(method=method, route=route).observe(seconds)
+
+
+def route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    if route is not None:
+        return str(getattr(route, "path_format", UNMATCHED_ROUTE))
+    # The router never ran (e.g. a body rejected by size first): find the template by path.
+    return _template_by_path(scope.get("app"), scope["path"])
+
+
+def _template_by_path(app: object, path: str) -> str:
+    for route in iter_route_contexts(getattr(app, "routes", [])):
+        if route.path_regex.match(path):
+            return route.path_format or UNMATCHED_ROUTE
+    return UNMATCHED_ROUTE
+
+
+def install_metrics(app: FastAPI) -> Metrics:
+    """Give ``app`` its own registry, count its requests and the store errors it renders."""
+    metrics = Metrics()
+    app.state.metrics = metrics
+
+    async def counting_store_error(request: Request, exc: Exception) -> JSONResponse:
+        kind = "unavailable" if isinstance(exc, OperationalError) else "other"
+        metrics.database_errors.labels(kind=kind).inc()
+        return await handle_store_error(request, exc)
+
+    app.add_exception_handler(DBAPIError, counting_store_error)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return metrics
