@@ -1,3 +1,128 @@
-from fastapi import APIRouter
+"""Cohorts of a workspace as partners pushed them: list, details, members.
 
-router = APIRouter()
+Cohort ids may contain "/", so the routes take the rest of the path as the id; a trailing
+"/users" selects the members route, which is therefore registered first.
+"""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from kohorte.api.deps import SessionDep, permitted
+from kohorte.api.responses import ERROR_RESPONSES
+from kohorte.domain import cohorts
+from kohorte.domain.access import WorkspaceAccess
+from kohorte.domain.permissions import Permission
+from kohorte.store.models import Cohort, CohortSync
+from kohorte.store.user_views import UserView
+
+router = APIRouter(prefix="/cohorts", tags=["cohorts"], responses=ERROR_RESPONSES)
+Access = Annotated[WorkspaceAccess, Depends(permitted(Permission.COHORTS_READ))]
+
+
+class CohortOut(BaseModel):
+    partner: str
+    cohort_id: str
+    name: str | None
+    created_at: datetime
+    updated_at: datetime
+    size: int
+    last_synced_at: datetime | None
+
+    @classmethod
+    def of(cls, cohort: Cohort) -> "CohortOut":
+        return cls.model_validate(_cohort_fields(cohort))
+
+
+class SyncOut(BaseModel):
+    received_at: datetime
+    added: int
+    removed: int
+    unmatched: int
+
+
+class CohortDetailOut(CohortOut):
+    recent_syncs: list[SyncOut]
+
+
+class CohortList(BaseModel):
+    cohorts: list[CohortOut]
+
+
+class AliasOut(BaseModel):
+    alias_name: str
+    alias_label: str
+
+
+class DeviceOut(BaseModel):
+    device_id: str
+
+
+class ListedUser(BaseModel):
+    external_id: str | None
+    braze_id: str
+    user_aliases: list[AliasOut]
+    devices: list[DeviceOut]
+
+
+class MemberPage(BaseModel):
+    users: list[ListedUser]
+    next_cursor: str | None
+
+
+def _cohort_fields(cohort: Cohort) -> dict[str, object]:
+    return {
+        "partner": cohort.partner_name,
+        "cohort_id": cohort.cohort_id,
+        "name": cohort.name,
+        "created_at": cohort.created_at,
+        "updated_at": cohort.updated_at,
+        "size": cohort.size,
+        "last_synced_at": cohort.last_synced_at,
+    }
+
+
+def _sync_out(sync: CohortSync) -> SyncOut:
+    return SyncOut.model_validate(sync, from_attributes=True)
+
+
+def _listed_user(view: UserView) -> ListedUser:
+    return ListedUser.model_validate(view)
+
+
+@router.get("", response_model=CohortList)
+def list_cohorts(
+    session: SessionDep, access: Access, partner: Annotated[str | None, Query()] = None
+) -> CohortList:
+    found = cohorts.list_cohorts(session, access.workspace_id, partner)
+    return CohortList(cohorts=[CohortOut.of(cohort) for cohort in found])
+
+
+@router.get("/{partner}/{cohort_id:path}/users", response_model=MemberPage)
+def list_cohort_members(
+    partner: str,
+    cohort_id: str,
+    session: SessionDep,
+    access: Access,
+    limit: Annotated[int | None, Query()] = None,
+    cursor: Annotated[str | None, Query()] = None,
+) -> MemberPage:
+    page = cohorts.list_members(session, access.workspace_id, partner, cohort_id, limit, cursor)
+    return MemberPage(
+        users=[_listed_user(view) for view in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.get("/{partner}/{cohort_id:path}", response_model=CohortDetailOut)
+def get_cohort(
+    partner: str, cohort_id: str, session: SessionDep, access: Access
+) -> CohortDetailOut:
+    detail = cohorts.get_cohort(session, access.workspace_id, partner, cohort_id)
+    return CohortDetailOut.model_validate(
+        {
+            **_cohort_fields(detail.cohort),
+            "recent_syncs": [_sync_out(sync) for sync in detail.recent_syncs],
+        }
+    )
