@@ -1,0 +1,140 @@
+"""The fields of partner cohort requests, checked in the order and with the messages that
+partner clients of the Braze-compatible API expect."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from kohorte.domain.errors import InvalidInput
+from kohorte.domain.text import is_storable, is_valid_name
+
+COHORT_ID_MESSAGE = "cohort_id must be a valid string"
+COHORT_CHANGES_MESSAGE = (
+    "cohort_changes must be an array of objects each with key user_ids and/or device_ids "
+    "mapping to an array of strings, or an aliases object"
+)
+TOO_MANY_IDENTIFIERS_MESSAGE = (
+    "Only 1,000 user_ids, device_ids, and aliases are allowed per request"
+)
+NAME_MESSAGE = "name must be a non-empty string"
+CREATED_AT_MESSAGE = "created_at must be a valid time as an ISO-8601 string"
+
+MAX_IDENTIFIERS_PER_REQUEST = 1000
+# cohort_id sits in a unique index; PostgreSQL's btree entries must stay well under ~2.7 kB.
+MAX_COHORT_ID_BYTES = 1000
+# Names are shown in filter drop-downs, never indexed: the cap only keeps them sane.
+MAX_COHORT_NAME_LENGTH = 1000
+
+
+class IdKind(StrEnum):
+    EXTERNAL_ID = "user_ids"
+    DEVICE_ID = "device_ids"
+    ALIAS = "aliases"
+
+
+@dataclass(frozen=True)
+class Identifier:
+    """One identifier as sent; ``label`` is set for aliases only (``value`` is the alias name)."""
+
+    kind: IdKind
+    value: str
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    identifiers: tuple[Identifier, ...]
+    remove: bool
+
+
+@dataclass(frozen=True)
+class CohortChanges:
+    cohort_id: str
+    changes: tuple[Change, ...]
+
+
+@dataclass(frozen=True)
+class CohortNaming:
+    cohort_id: str
+    name: str
+    created_at: datetime
+
+
+def parse_cohort_changes(body: Mapping[str, object]) -> CohortChanges:
+    cohort_id = _cohort_id(body.get("cohort_id"))
+    changes = _changes(body.get("cohort_changes"))
+    if sum(len(change.identifiers) for change in changes) > MAX_IDENTIFIERS_PER_REQUEST:
+        raise InvalidInput(TOO_MANY_IDENTIFIERS_MESSAGE)
+    return CohortChanges(cohort_id, changes)
+
+
+def parse_cohort_naming(body: Mapping[str, object]) -> CohortNaming:
+    cohort_id = _cohort_id(body.get("cohort_id"))
+    name = body.get("name")
+    if not isinstance(name, str) or not is_valid_name(name, MAX_COHORT_NAME_LENGTH):
+        raise InvalidInput(NAME_MESSAGE)
+    return CohortNaming(cohort_id, name, _created_at(body.get("created_at")))
+
+
+def _cohort_id(value: object) -> str:
+    if (
+        not isinstance(value, str)
+        or value == ""
+        or not is_storable(value)
+        or len(value.encode("utf-8")) > MAX_COHORT_ID_BYTES
+    ):
+        raise InvalidInput(COHORT_ID_MESSAGE)
+    return value
+
+
+def _changes(value: object) -> tuple[Change, ...]:
+    if not isinstance(value, list):
+        raise InvalidInput(COHORT_CHANGES_MESSAGE)
+    return tuple(_change(item) for item in value)
+
+
+def _change(value: object) -> Change:
+    if not isinstance(value, dict) or not {kind.value for kind in IdKind} & value.keys():
+        raise InvalidInput(COHORT_CHANGES_MESSAGE)
+    remove = value.get("should_remove", False)
+    if not isinstance(remove, bool):
+        raise InvalidInput(COHORT_CHANGES_MESSAGE)
+    identifiers = (
+        *_strings(value.get(IdKind.EXTERNAL_ID, []), IdKind.EXTERNAL_ID),
+        *_strings(value.get(IdKind.DEVICE_ID, []), IdKind.DEVICE_ID),
+        *_aliases(value.get(IdKind.ALIAS, [])),
+    )
+    return Change(identifiers, remove)
+
+
+def _strings(values: object, kind: IdKind) -> list[Identifier]:
+    if not isinstance(values, list) or not all(isinstance(item, str) for item in values):
+        raise InvalidInput(COHORT_CHANGES_MESSAGE)
+    return [Identifier(kind, item) for item in values]
+
+
+def _aliases(values: object) -> list[Identifier]:
+    if not isinstance(values, list):
+        raise InvalidInput(COHORT_CHANGES_MESSAGE)
+    return [_alias(item) for item in values]
+
+
+def _alias(value: object) -> Identifier:
+    if not isinstance(value, dict):
+        raise InvalidInput(COHORT_CHANGES_MESSAGE)
+    name, label = value.get("alias_name"), value.get("alias_label")
+    if not isinstance(name, str) or not isinstance(label, str):
+        raise InvalidInput(COHORT_CHANGES_MESSAGE)
+    return Identifier(IdKind.ALIAS, name, label)
+
+
+def _created_at(value: object) -> datetime:
+    if not isinstance(value, str):
+        raise InvalidInput(CREATED_AT_MESSAGE)
+    try:
+        parsed = datetime.fromisoformat(value)
+        # A time without an offset is taken as UTC, the zone partners send timestamps in.
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError) as error:
+        raise InvalidInput(CREATED_AT_MESSAGE) from error

@@ -1,0 +1,30 @@
+"""Request counters per data import key and fixed window, shared by every worker process."""
+
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from kohorte.store.dialect import dialect_insert
+from kohorte.store.models import RateLimitWindow
+
+
+def count_request(session: Session, key_id: str, window_start: datetime) -> int:
+    """Add one request to the key's window in one atomic upsert; returns the new count."""
+    statement = dialect_insert(session, RateLimitWindow).values(
+        key_id=key_id, window_start=window_start, count=1
+    )
+    upsert = statement.on_conflict_do_update(
+        index_elements=["key_id", "window_start"],
+        set_={"count": RateLimitWindow.__table__.c.count + 1},
+    ).returning(RateLimitWindow.__table__.c.count)
+    count: int = session.execute(upsert).scalar_one()
+    return count
+
+
+def forget_windows_before(session: Session, key_id: str, window_start: datetime) -> None:
+    session.execute(
+        delete(RateLimitWindow).where(
+            RateLimitWindow.key_id == key_id, RateLimitWindow.window_start < window_start
+        )
+    )
