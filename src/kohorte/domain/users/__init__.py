@@ -1,0 +1,1 @@
+"""Users of a workspace: tracking, identification and merges, aliases, deletion, export, import."""

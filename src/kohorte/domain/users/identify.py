@@ -1,0 +1,158 @@
+"""``/users/identify`` and ``/users/devices``: anonymous users become identified or merge.
+
+Both load what the store knows about the request in a few statements, replay the entries in
+order on an :class:`IdentityPlan`, and write the outcome set-based.
+"""
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from kohorte.domain.errors import InvalidInput
+from kohorte.domain.users import fields
+from kohorte.domain.users.fields import Alias, Skipped
+from kohorte.domain.users.identity_plan import IdentityPlan
+from kohorte.domain.users.merge import merge_users
+from kohorte.store import users as store
+from kohorte.store.users import AliasKey
+
+MAX_IDENTIFY_ENTRIES = 50
+MAX_DEVICES = 1000
+ALIASES = "aliases_to_identify"
+DEVICES = "devices_to_identify"
+
+
+@dataclass(frozen=True)
+class IdentifyResult:
+    aliases_processed: int
+    devices_processed: int
+    skipped: list[Skipped]
+
+
+def identify(
+    session: Session,
+    workspace_id: str,
+    aliases: list[dict[str, Any]],
+    devices: list[dict[str, Any]],
+) -> IdentifyResult:
+    fields.check_limit(
+        [*aliases, *devices], MAX_IDENTIFY_ENTRIES, "aliases and devices to identify"
+    )
+    alias_entries = [_alias_entry(i, entry) for i, entry in enumerate(aliases)]
+    device_entries = [_device_entry(i, entry, DEVICES) for i, entry in enumerate(devices)]
+    plan = load_plan(
+        session,
+        workspace_id,
+        device_ids=[device for device, _ in device_entries],
+        aliases=[alias.key for alias, _ in alias_entries],
+        external_ids=[ext for _, ext in [*alias_entries, *device_entries]],
+    )
+    skipped = [
+        Skipped(ALIASES, index, reason)
+        for index, (alias, ext) in enumerate(alias_entries)
+        if (reason := plan.identify_alias(alias.key, ext)) is not None
+    ]
+    skipped += [
+        Skipped(DEVICES, index, reason)
+        for index, (device, ext) in enumerate(device_entries)
+        if (reason := plan.identify_device(device, ext)) is not None
+    ]
+    apply_plan(session, workspace_id, plan)
+    skipped_aliases = sum(1 for item in skipped if item.input_array == ALIASES)
+    return IdentifyResult(
+        len(alias_entries) - skipped_aliases,
+        len(device_entries) - (len(skipped) - skipped_aliases),
+        skipped,
+    )
+
+
+def register_devices(session: Session, workspace_id: str, devices: list[dict[str, Any]]) -> int:
+    """Devices seen in SDK sessions, logged in (with external_id) or not; returns the count."""
+    fields.check_limit(devices, MAX_DEVICES, "devices")
+    entries = [_session_entry(index, entry) for index, entry in enumerate(devices)]
+    plan = load_plan(
+        session,
+        workspace_id,
+        device_ids=[device for device, _ in entries],
+        aliases=[],
+        external_ids=[ext for _, ext in entries if ext is not None],
+    )
+    for device, ext in entries:
+        if ext is None:
+            plan.see_anonymous_device(device)
+        else:
+            plan.log_in_on_device(device, ext)
+    apply_plan(session, workspace_id, plan)
+    return len(entries)
+
+
+def _alias_entry(index: int, entry: dict[str, Any]) -> tuple[Alias, str]:
+    where = f"{ALIASES}[{index}]"
+    _only_keys(entry, {"external_id", "user_alias"}, where)
+    external_id = fields.identifier(entry.get("external_id"), f"{where}.external_id")
+    return fields.alias(entry.get("user_alias"), f"{where}.user_alias"), external_id
+
+
+def _device_entry(index: int, entry: dict[str, Any], array: str) -> tuple[str, str]:
+    where = f"{array}[{index}]"
+    _only_keys(entry, {"external_id", "device_id"}, where)
+    device_id = fields.identifier(entry.get("device_id"), f"{where}.device_id")
+    return device_id, fields.identifier(entry.get("external_id"), f"{where}.external_id")
+
+
+def _session_entry(index: int, entry: dict[str, Any]) -> tuple[str, str | None]:
+    where = f"devices[{index}]"
+    _only_keys(entry, {"external_id", "device_id"}, where)
+    device_id = fields.identifier(entry.get("device_id"), f"{where}.device_id")
+    return device_id, fields.optional_identifier(entry.get("external_id"), f"{where}.external_id")
+
+
+def _only_keys(entry: dict[str, Any], allowed: set[str], where: str) -> None:
+    unknown = set(entry) - allowed
+    if unknown:
+        raise InvalidInput(f"{where} takes only {', '.join(sorted(allowed))}")
+
+
+def load_plan(
+    session: Session,
+    workspace_id: str,
+    device_ids: Collection[str],
+    aliases: Collection[AliasKey],
+    external_ids: Collection[str],
+) -> IdentityPlan:
+    device_owner = store.device_owners(session, workspace_id, device_ids)
+    alias_owner = store.alias_owners(session, workspace_id, aliases)
+    by_external_id = store.users_by_external_id(session, workspace_id, external_ids)
+    owners = {*device_owner.values(), *alias_owner.values()}
+    external_id_of = store.external_ids_of(session, owners)
+    external_id_of.update({user: ext for ext, user in by_external_id.items()})
+    return IdentityPlan(device_owner, alias_owner, by_external_id, external_id_of)
+
+
+def apply_plan(session: Session, workspace_id: str, plan: IdentityPlan) -> None:
+    created = _create_users(session, workspace_id, plan)
+
+    def real(user: int) -> int:
+        resolved = plan.resolve(user)
+        assert resolved is not None
+        return created.get(resolved, resolved)
+
+    store.set_external_ids(session, plan.identified)
+    merge_users(session, [(source, real(target)) for source, target in plan.merges])
+    store.assign_devices(
+        session, workspace_id, {device: real(user) for device, user in plan.device_moves.items()}
+    )
+
+
+def _create_users(session: Session, workspace_id: str, plan: IdentityPlan) -> dict[int, int]:
+    """Create the plan's new users; placeholder → real id."""
+    wanted = plan.users_to_create()
+    identified = {ext: user for user, ext in wanted if ext is not None}
+    anonymous = [user for user, ext in wanted if ext is None]
+    by_ext = store.create_identified_users(session, workspace_id, {ext: {} for ext in identified})
+    created = {user: by_ext[ext] for ext, user in identified.items()}
+    ids = store.create_anonymous_users(session, workspace_id, [{} for _ in anonymous])
+    created.update(zip(anonymous, ids, strict=True))
+    return created

@@ -1,0 +1,60 @@
+"""Merging anonymous users into the identified users they turned out to be.
+
+The source disappears; its devices and cohort memberships move to the target (a cohort holding
+both keeps one member), its aliases move unless the target has one with the same label, and its
+custom attributes fill only those the target lacks. Cohort sizes are recounted for every cohort
+the sources were in.
+"""
+
+from collections.abc import Iterable
+
+from sqlalchemy.orm import Session
+
+from kohorte.domain.users.attributes import fill_missing
+from kohorte.store import user_merge
+from kohorte.store import users as store
+from kohorte.store.cohort_sizes import cohorts_of_users, recount_cohort_sizes
+
+
+def merge_users(session: Session, pairs: Iterable[tuple[int, int]]) -> None:
+    """Merge each (source, target) pair; sources are distinct and never targets."""
+    pending = list(pairs)
+    if not pending:
+        return
+    touched = cohorts_of_users(session, [source for source, _ in pending])
+    for round_pairs in _rounds(pending):
+        _merge_round(session, round_pairs)
+    recount_cohort_sizes(session, touched)
+
+
+def _rounds(pairs: list[tuple[int, int]]) -> list[dict[int, int]]:
+    """Split pairs so that no target appears twice in a round (two sources' aliases with one
+    label would otherwise both move onto the same target)."""
+    rounds: list[dict[int, int]] = []
+    for source, target in pairs:
+        free = next((r for r in rounds if target not in r.values()), None)
+        if free is None:
+            free = {}
+            rounds.append(free)
+        free[source] = target
+    return rounds
+
+
+def _merge_round(session: Session, pairs: dict[int, int]) -> None:
+    user_merge.move_memberships(session, pairs)
+    user_merge.move_devices(session, pairs)
+    user_merge.move_aliases(session, pairs)
+    _fill_attributes(session, pairs)
+    store.delete_users(session, list(pairs))
+
+
+def _fill_attributes(session: Session, pairs: dict[int, int]) -> None:
+    attributes = store.custom_attributes_of(session, {*pairs, *pairs.values()})
+    merged = {
+        target: fill_missing(attributes.get(target, {}), attributes.get(source, {}))
+        for source, target in pairs.items()
+    }
+    store.save_custom_attributes(
+        session,
+        {target: attrs for target, attrs in merged.items() if attrs != attributes.get(target)},
+    )

@@ -1,0 +1,227 @@
+"""Users, their aliases and devices: set-based lookups and writes (a few statements a batch)."""
+
+import secrets
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from kohorte.store.dialect import dialect_insert
+from kohorte.store.models import User, UserAlias, UserDevice
+from kohorte.store.types import utcnow
+
+AliasKey = tuple[str, str]  # (alias_label, alias_name)
+
+
+def new_braze_id() -> str:
+    return secrets.token_hex(12)
+
+
+def users_by_external_id(
+    session: Session, workspace_id: str, external_ids: Collection[str]
+) -> dict[str, int]:
+    if not external_ids:
+        return {}
+    rows = session.execute(
+        select(User.external_id, User.id).where(
+            User.workspace_id == workspace_id, User.external_id.in_(set(external_ids))
+        )
+    ).all()
+    return {external_id: user_id for external_id, user_id in rows if external_id is not None}
+
+
+def users_by_braze_id(
+    session: Session, workspace_id: str, braze_ids: Collection[str]
+) -> dict[str, int]:
+    if not braze_ids:
+        return {}
+    rows = session.execute(
+        select(User.braze_id, User.id).where(
+            User.workspace_id == workspace_id, User.braze_id.in_(set(braze_ids))
+        )
+    )
+    return dict(rows.all())
+
+
+def alias_owners(
+    session: Session, workspace_id: str, aliases: Collection[AliasKey]
+) -> dict[AliasKey, int]:
+    if not aliases:
+        return {}
+    rows = session.execute(
+        select(UserAlias.alias_label, UserAlias.alias_name, UserAlias.user_id).where(
+            UserAlias.workspace_id == workspace_id,
+            tuple_(UserAlias.alias_label, UserAlias.alias_name).in_(list(set(aliases))),
+        )
+    ).all()
+    return {(label, name): user_id for label, name, user_id in rows}
+
+
+def device_owners(
+    session: Session, workspace_id: str, device_ids: Collection[str]
+) -> dict[str, int]:
+    if not device_ids:
+        return {}
+    rows = session.execute(
+        select(UserDevice.device_id, UserDevice.user_id).where(
+            UserDevice.workspace_id == workspace_id, UserDevice.device_id.in_(set(device_ids))
+        )
+    )
+    return dict(rows.all())
+
+
+def external_ids_of(session: Session, user_ids: Collection[int]) -> dict[int, str | None]:
+    if not user_ids:
+        return {}
+    rows = session.execute(select(User.id, User.external_id).where(User.id.in_(set(user_ids))))
+    return dict(rows.all())
+
+
+def alias_labels_of(session: Session, user_ids: Collection[int]) -> dict[int, dict[str, str]]:
+    """Each user's aliases as {label: name}."""
+    if not user_ids:
+        return {}
+    rows = session.execute(
+        select(UserAlias.user_id, UserAlias.alias_label, UserAlias.alias_name).where(
+            UserAlias.user_id.in_(set(user_ids))
+        )
+    ).all()
+    labels: dict[int, dict[str, str]] = {}
+    for user_id, label, name in rows:
+        labels.setdefault(user_id, {})[label] = name
+    return labels
+
+
+def create_identified_users(
+    session: Session, workspace_id: str, attributes_by_external_id: Mapping[str, dict[str, Any]]
+) -> dict[str, int]:
+    """Create the users whose external ids are new (a concurrent creator wins); all their ids."""
+    if not attributes_by_external_id:
+        return {}
+    now = utcnow()
+    rows = [
+        _user_row(workspace_id, external_id, attributes, now)
+        for external_id, attributes in attributes_by_external_id.items()
+    ]
+    insert = dialect_insert(session, User.__table__).on_conflict_do_nothing(
+        index_elements=["workspace_id", "external_id"]
+    )
+    session.execute(insert, rows)
+    return users_by_external_id(session, workspace_id, list(attributes_by_external_id))
+
+
+def create_anonymous_users(
+    session: Session, workspace_id: str, attributes: list[dict[str, Any]]
+) -> list[int]:
+    """One user without an external id per entry; their ids in the order given."""
+    if not attributes:
+        return []
+    now = utcnow()
+    rows = [_user_row(workspace_id, None, attrs, now) for attrs in attributes]
+    session.execute(dialect_insert(session, User.__table__), rows)
+    ids = users_by_braze_id(session, workspace_id, [row["braze_id"] for row in rows])
+    return [ids[row["braze_id"]] for row in rows]
+
+
+def _user_row(
+    workspace_id: str, external_id: str | None, attributes: dict[str, Any], now: Any
+) -> dict[str, Any]:
+    return {
+        "workspace_id": workspace_id,
+        "external_id": external_id,
+        "braze_id": new_braze_id(),
+        "custom_attributes": attributes,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def custom_attributes_of(session: Session, user_ids: Collection[int]) -> dict[int, dict[str, Any]]:
+    """Current attributes, rows locked on PostgreSQL so read-modify-write stays consistent."""
+    if not user_ids:
+        return {}
+    rows = session.execute(
+        select(User.id, User.custom_attributes)
+        .where(User.id.in_(set(user_ids)))
+        .order_by(User.id)
+        .with_for_update()
+    ).all()
+    return {user_id: dict(attributes or {}) for user_id, attributes in rows}
+
+
+def save_custom_attributes(session: Session, attributes: Mapping[int, dict[str, Any]]) -> None:
+    if not attributes:
+        return
+    now = utcnow()
+    session.execute(
+        update(User),
+        [
+            {"id": user_id, "custom_attributes": attrs, "updated_at": now}
+            for user_id, attrs in attributes.items()
+        ],
+    )
+
+
+def set_external_ids(session: Session, external_ids: Mapping[int, str]) -> None:
+    if not external_ids:
+        return
+    now = utcnow()
+    session.execute(
+        update(User),
+        [
+            {"id": user_id, "external_id": external_id, "updated_at": now}
+            for user_id, external_id in external_ids.items()
+        ],
+    )
+
+
+def add_aliases(
+    session: Session, workspace_id: str, aliases: Iterable[tuple[int, str, str]]
+) -> None:
+    """Insert (user_id, label, name) aliases; one already taken is left to its holder."""
+    rows = [
+        {"workspace_id": workspace_id, "user_id": user_id, "alias_label": label, "alias_name": name}
+        for user_id, label, name in aliases
+    ]
+    if rows:
+        session.execute(dialect_insert(session, UserAlias.__table__).on_conflict_do_nothing(), rows)
+
+
+def add_devices(session: Session, workspace_id: str, devices: Mapping[str, int]) -> None:
+    """Insert devices for their users; a device already known keeps its owner."""
+    rows = _device_rows(workspace_id, devices)
+    if rows:
+        session.execute(
+            dialect_insert(session, UserDevice.__table__).on_conflict_do_nothing(), rows
+        )
+
+
+def assign_devices(session: Session, workspace_id: str, devices: Mapping[str, int]) -> None:
+    """Insert devices or hand them over to the given users."""
+    rows = _device_rows(workspace_id, devices)
+    if not rows:
+        return
+    insert = dialect_insert(session, UserDevice.__table__)
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["workspace_id", "device_id"],
+            set_={"user_id": insert.excluded.user_id},
+        ),
+        rows,
+    )
+
+
+def _device_rows(workspace_id: str, devices: Mapping[str, int]) -> list[dict[str, Any]]:
+    return [
+        {"workspace_id": workspace_id, "device_id": device_id, "user_id": user_id}
+        for device_id, user_id in devices.items()
+    ]
+
+
+def delete_users(session: Session, user_ids: Collection[int]) -> int:
+    """Delete users; aliases, devices and memberships go with them (foreign key cascade)."""
+    if not user_ids:
+        return 0
+    result = session.execute(delete(User).where(User.id.in_(set(user_ids))))
+    return int(result.rowcount)  # type: ignore[attr-defined]
