@@ -1,3 +1,145 @@
-from fastapi import APIRouter
+"""Segments over partner cohorts: CRUD, size, members, export, preview, Braze-compatible reads.
 
-router = APIRouter()
+The static paths (/segments/list, /segments/details, /segments/preview) are registered before
+/segments/{segment_id} so that they are never taken for an id.
+"""
+
+import json
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
+from fastapi.responses import StreamingResponse
+
+from kohorte.api.deps import EngineDep, SessionDep, WorkspaceDep, permitted
+from kohorte.api.responses import ERROR_RESPONSES
+from kohorte.api.workspace import segment_schemas as schemas
+from kohorte.domain import segments
+from kohorte.domain.access import WorkspaceAccess
+from kohorte.domain.permissions import Permission
+from kohorte.store.models import Segment
+from kohorte.store.user_views import UserView
+
+router = APIRouter(prefix="/segments", tags=["segments"], responses=ERROR_RESPONSES)
+Manage = Annotated[WorkspaceAccess, Depends(permitted(Permission.SEGMENTS_MANAGE))]
+Read = Annotated[WorkspaceAccess, Depends(permitted(Permission.SEGMENTS_READ))]
+NDJSON = "application/x-ndjson"
+
+
+def read_or_manage(access: WorkspaceDep) -> WorkspaceAccess:
+    """Reading a segment's definition is allowed to keys that may read or manage segments."""
+    if Permission.SEGMENTS_MANAGE not in access.permissions:
+        access.require(Permission.SEGMENTS_READ)
+    return access
+
+
+ReadOrManage = Annotated[WorkspaceAccess, Depends(read_or_manage)]
+
+
+def _users(views: list[UserView]) -> list[schemas.UserOut]:
+    return [schemas.UserOut.model_validate(view) for view in views]
+
+
+def _out(segment: Segment) -> schemas.SegmentOut:
+    return schemas.SegmentOut.model_validate(segment, from_attributes=True)
+
+
+@router.post("", status_code=201, response_model=schemas.SegmentCreated)
+def create_segment(
+    body: schemas.SegmentIn, session: SessionDep, access: Manage
+) -> schemas.SegmentCreated:
+    segment = segments.create_segment(
+        session, access.workspace_id, body.name, body.filter, body.analytics_tracking_enabled
+    )
+    return schemas.SegmentCreated.model_validate(segment, from_attributes=True)
+
+
+@router.get("/list", response_model=schemas.SegmentList)
+def list_segments(
+    session: SessionDep, access: Read, page: int | None = None, sort_direction: str | None = None
+) -> schemas.SegmentList:
+    found = segments.list_segments(session, access.workspace_id, page, sort_direction)
+    return schemas.SegmentList(
+        segments=[schemas.SegmentListed.model_validate(s, from_attributes=True) for s in found]
+    )
+
+
+@router.get("/details", response_model=schemas.SegmentDetailsOut)
+def segment_details(
+    session: SessionDep, access: Read, segment_id: str | None = None
+) -> schemas.SegmentDetailsOut:
+    details = segments.segment_details(session, access.workspace_id, segment_id)
+    segment = details.segment
+    return schemas.SegmentDetailsOut(
+        created_at=segment.created_at,
+        updated_at=segment.updated_at,
+        name=segment.name,
+        text_description=details.text_description,
+        filter=segment.filter,
+    )
+
+
+@router.post("/preview", response_model=schemas.PreviewOut)
+def preview_segment(
+    body: schemas.PreviewIn, session: SessionDep, access: Read
+) -> schemas.PreviewOut:
+    found = segments.preview(session, access.workspace_id, body.filter)
+    return schemas.PreviewOut(size=found.size, users=_users(found.users))
+
+
+@router.get("/{segment_id}", response_model=schemas.SegmentOut)
+def get_segment(segment_id: str, session: SessionDep, access: ReadOrManage) -> schemas.SegmentOut:
+    return _out(segments.get_segment(session, access.workspace_id, segment_id))
+
+
+@router.put("/{segment_id}", response_model=schemas.SegmentOut)
+def replace_segment(
+    segment_id: str, body: schemas.SegmentIn, session: SessionDep, access: Manage
+) -> schemas.SegmentOut:
+    segment = segments.replace_segment(
+        session,
+        access.workspace_id,
+        segment_id,
+        body.name,
+        body.filter,
+        body.analytics_tracking_enabled,
+    )
+    return _out(segment)
+
+
+@router.delete("/{segment_id}", status_code=204, response_class=Response)
+def delete_segment(segment_id: str, session: SessionDep, access: Manage) -> Response:
+    segments.delete_segment(session, access.workspace_id, segment_id)
+    return Response(status_code=204)
+
+
+@router.get("/{segment_id}/size", response_model=schemas.SegmentSize)
+def segment_size(segment_id: str, session: SessionDep, access: Read) -> schemas.SegmentSize:
+    return schemas.SegmentSize(size=segments.segment_size(session, access.workspace_id, segment_id))
+
+
+@router.get("/{segment_id}/users", response_model=schemas.SegmentUsers)
+def segment_users(
+    segment_id: str,
+    session: SessionDep,
+    access: Read,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> schemas.SegmentUsers:
+    page = segments.segment_members(session, access.workspace_id, segment_id, limit, cursor)
+    return schemas.SegmentUsers(users=_users(page.items), next_cursor=page.next_cursor)
+
+
+@router.get("/{segment_id}/export", response_class=StreamingResponse)
+def export_segment(
+    segment_id: str, session: SessionDep, engine: EngineDep, access: Read
+) -> StreamingResponse:
+    batches = segments.export_members(session, engine, access.workspace_id, segment_id)
+    return StreamingResponse(_ndjson(batches), media_type=NDJSON)
+
+
+def _ndjson(batches: Iterator[list[UserView]]) -> Iterator[bytes]:
+    for batch in batches:
+        yield "".join(
+            json.dumps(user, ensure_ascii=False, separators=(",", ":")) + "\n" for user in batch
+        ).encode()

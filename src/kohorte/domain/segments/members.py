@@ -1,0 +1,102 @@
+"""Who is in a segment: size, keyset pages, ad-hoc previews and the streamed export.
+
+Each is one SQL statement per page or count, compiled from the filter. Pages walk users.id
+upwards, so a user who is a member for the whole walk is returned exactly once even while
+cohorts change underneath; users joining or leaving mid-walk appear at most once.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from kohorte.domain.errors import InvalidInput
+from kohorte.domain.pagination import Page, check_limit, decode_cursor, page_from_keys
+from kohorte.domain.segments.compiler import compile_filter, resolve, resolve_strictly
+from kohorte.domain.segments.filters import parse_filter
+from kohorte.domain.segments.service import get_segment, stored_filter
+from kohorte.store import segments as store
+from kohorte.store.database import read_only_session
+from kohorte.store.segments import MemberCondition
+from kohorte.store.user_views import UserView, user_views
+
+EXPORT_BATCH = 1000
+LARGEST_USER_ID = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class Preview:
+    size: int
+    users: list[UserView]
+
+
+def segment_size(session: Session, workspace_id: str, segment_id: str) -> int:
+    condition = _segment_condition(session, workspace_id, segment_id)
+    return store.count_members(session, workspace_id, condition)
+
+
+def segment_members(
+    session: Session, workspace_id: str, segment_id: str, limit: int | None, cursor: str | None
+) -> Page[UserView]:
+    page_size, after = check_limit(limit), _after(cursor)
+    condition = _segment_condition(session, workspace_id, segment_id)
+    return _page(session, workspace_id, condition, after, page_size)
+
+
+def preview(session: Session, workspace_id: str, raw_filter: object) -> Preview:
+    """Size and first page of a filter that is not saved as a segment."""
+    tree = parse_filter(raw_filter)
+    condition = compile_filter(tree, resolve_strictly(session, workspace_id, tree))
+    size = store.count_members(session, workspace_id, condition)
+    first = _page(session, workspace_id, condition, None, check_limit(None))
+    return Preview(size, first.items)
+
+
+def export_members(
+    session: Session, engine: Engine, workspace_id: str, segment_id: str
+) -> Iterator[list[UserView]]:
+    """Every member, in batches, read after the caller's session is done with.
+
+    The segment is checked now (so a missing one fails before anything is streamed); the walk
+    runs on its own read-only session, one short transaction per batch, so memory stays flat
+    and SQLite's write lock is never held.
+    """
+    condition = _segment_condition(session, workspace_id, segment_id)
+    return _walk(engine, workspace_id, condition)
+
+
+def _walk(
+    engine: Engine, workspace_id: str, condition: MemberCondition
+) -> Iterator[list[UserView]]:
+    after: int | None = None
+    with read_only_session(engine) as session:
+        while True:
+            ids = store.member_ids(session, workspace_id, condition, after, EXPORT_BATCH)
+            views = user_views(session, ids)
+            session.commit()
+            if views:
+                yield views
+            if len(ids) < EXPORT_BATCH:
+                return
+            after = ids[-1]
+
+
+def _page(
+    session: Session, workspace_id: str, condition: MemberCondition, after: int | None, limit: int
+) -> Page[UserView]:
+    ids = store.member_ids(session, workspace_id, condition, after, limit + 1)
+    keys, next_cursor = page_from_keys(ids, limit)
+    return Page(user_views(session, keys), next_cursor)
+
+
+def _segment_condition(session: Session, workspace_id: str, segment_id: str) -> MemberCondition:
+    tree = stored_filter(get_segment(session, workspace_id, segment_id))
+    return compile_filter(tree, resolve(session, workspace_id, tree))
+
+
+def _after(cursor: str | None) -> int | None:
+    after = decode_cursor(cursor)
+    if after is not None and not 0 <= after <= LARGEST_USER_ID:
+        raise InvalidInput("cursor is not valid; pass next_cursor from the previous page")
+    return after
