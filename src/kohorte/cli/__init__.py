@@ -1,34 +1,24 @@
-"""The ``kohorte`` command line: serve, migrate, and admin verbs."""
+"""The ``kohorte`` command line: serve, migrate, and the admin verbs of each area."""
 
 import typer
-import uvicorn
 
-from kohorte.settings import get_settings
-from kohorte.store.database import create_store_engine
-from kohorte.store.migrate import upgrade_to_head
+from kohorte.cli.admin import api_keys_app, partner_keys_app, partners_app, workspaces_app
+from kohorte.cli.integrations import data_import_keys_app
+from kohorte.cli.server import admin_token_app, db_app, serve
 
-app = typer.Typer(help="kohorte: a cohort store behind the Braze partner cohort import API.")
-db_app = typer.Typer(help="Database schema.")
+app = typer.Typer(
+    help="kohorte: a cohort store behind the Braze partner cohort import API.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command()(serve)
 app.add_typer(db_app, name="db")
-
-
-@db_app.command("upgrade")
-def db_upgrade() -> None:
-    """Apply pending migrations to KOHORTE_DATABASE_URL and exit."""
-    engine = create_store_engine(get_settings().database_url)
-    upgrade_to_head(engine)
-    engine.dispose()
-    typer.echo("Database schema is current.")
-
-
-@app.command()
-def serve(
-    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
-    port: int = typer.Option(8000, help="Port to listen on."),
-) -> None:
-    """Apply pending migrations, then serve the HTTP API."""
-    db_upgrade()
-    uvicorn.run("kohorte.api.main:app", host=host, port=port)
+app.add_typer(admin_token_app, name="admin-token")
+app.add_typer(workspaces_app, name="workspaces")
+app.add_typer(api_keys_app, name="api-keys")
+app.add_typer(partners_app, name="partners")
+app.add_typer(partner_keys_app, name="partner-keys")
+app.add_typer(data_import_keys_app, name="data-import-keys")
 
 
 def main() -> None:
