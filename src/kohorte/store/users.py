@@ -8,7 +8,7 @@ from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from kohorte.store.dialect import dialect_insert
-from kohorte.store.models import User, UserAlias, UserDevice
+from kohorte.store.models import Cohort, CohortMembership, User, UserAlias, UserDevice
 from kohorte.store.types import utcnow
 
 AliasKey = tuple[str, str]  # (alias_label, alias_name)
@@ -137,16 +137,16 @@ def _user_row(
     }
 
 
-def custom_attributes_of(session: Session, user_ids: Collection[int]) -> dict[int, dict[str, Any]]:
-    """Current attributes, rows locked on PostgreSQL so read-modify-write stays consistent."""
+def custom_attributes_of(
+    session: Session, user_ids: Collection[int], *, for_update: bool = True
+) -> dict[int, dict[str, Any]]:
+    """Current attributes; rows locked on PostgreSQL (for_update) so read-modify-write holds."""
     if not user_ids:
         return {}
-    rows = session.execute(
-        select(User.id, User.custom_attributes)
-        .where(User.id.in_(set(user_ids)))
-        .order_by(User.id)
-        .with_for_update()
-    ).all()
+    query = select(User.id, User.custom_attributes).where(User.id.in_(set(user_ids)))
+    if for_update:
+        query = query.order_by(User.id).with_for_update()
+    rows = session.execute(query).all()
     return {user_id: dict(attributes or {}) for user_id, attributes in rows}
 
 
@@ -225,3 +225,21 @@ def delete_users(session: Session, user_ids: Collection[int]) -> int:
         return 0
     result = session.execute(delete(User).where(User.id.in_(set(user_ids))))
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def cohorts_of(
+    session: Session, user_ids: Collection[int]
+) -> dict[int, list[tuple[str, str, str | None]]]:
+    """Each user's cohorts as (partner, cohort_id, name), in a stable order."""
+    if not user_ids:
+        return {}
+    rows = session.execute(
+        select(CohortMembership.user_id, Cohort.partner_name, Cohort.cohort_id, Cohort.name)
+        .join(Cohort, Cohort.id == CohortMembership.cohort_pk)
+        .where(CohortMembership.user_id.in_(set(user_ids)))
+        .order_by(CohortMembership.user_id, Cohort.partner_name, Cohort.cohort_id)
+    ).all()
+    cohorts: dict[int, list[tuple[str, str, str | None]]] = {}
+    for user_id, partner, cohort_id, name in rows:
+        cohorts.setdefault(user_id, []).append((partner, cohort_id, name))
+    return cohorts

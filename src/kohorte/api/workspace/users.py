@@ -1,16 +1,20 @@
 """The Braze-shaped users API of a workspace (REST API key)."""
 
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from anyio import from_thread
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from kohorte.api.deps import SessionDep, permitted
 from kohorte.api.responses import ERROR_RESPONSES
 from kohorte.api.workspace import users_schemas as schemas
 from kohorte.domain.access import WorkspaceAccess
 from kohorte.domain.permissions import Permission
-from kohorte.domain.users import aliases, identify, track
+from kohorte.domain.users import aliases, deletion, export, identify, importing, track
 from kohorte.domain.users.fields import Skipped
+from kohorte.domain.users.import_lines import lines_from_chunks
 
 router = APIRouter(prefix="/users", tags=["users"], responses=ERROR_RESPONSES)
 
@@ -18,6 +22,15 @@ router = APIRouter(prefix="/users", tags=["users"], responses=ERROR_RESPONSES)
 TrackAccess = Annotated[WorkspaceAccess, Depends(permitted(Permission.USERS_TRACK))]
 IdentifyAccess = Annotated[WorkspaceAccess, Depends(permitted(Permission.USERS_IDENTIFY))]
 AliasAccess = Annotated[WorkspaceAccess, Depends(permitted(Permission.USERS_ALIAS_NEW))]
+DeleteAccess = Annotated[WorkspaceAccess, Depends(permitted(Permission.USERS_DELETE))]
+ExportAccess = Annotated[WorkspaceAccess, Depends(permitted(Permission.USERS_EXPORT_IDS))]
+ImportAccess = Annotated[WorkspaceAccess, Depends(permitted(Permission.USERS_IMPORT))]
+NDJSON_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/x-ndjson": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
 
 
 def _errors(skipped: list[Skipped]) -> list[schemas.PartialError] | None:
@@ -78,3 +91,94 @@ def new_aliases(
     """
     result = aliases.add_aliases(session, access.workspace_id, body.user_aliases)
     return schemas.AliasNewOut(aliases_processed=result.processed, errors=_errors(result.skipped))
+
+
+@router.post(
+    "/identify",
+    status_code=201,
+    response_model=schemas.IdentifyOut,
+    response_model_exclude_none=True,
+)
+def identify_users(
+    body: schemas.IdentifyIn, session: SessionDep, access: IdentifyAccess
+) -> schemas.IdentifyOut:
+    """Identify anonymous users by alias or device (at most 50 entries over both arrays).
+
+    A new external id is given to the anonymous user; an existing one absorbs it (merge): its
+    devices and cohort memberships move over, its aliases too unless the label is taken, and
+    its custom attributes fill only those missing. Entries matching no anonymous user are
+    skipped and listed in `errors`.
+    """
+    result = identify.identify(
+        session, access.workspace_id, body.aliases_to_identify, body.devices_to_identify
+    )
+    return schemas.IdentifyOut(
+        aliases_processed=result.aliases_processed,
+        devices_processed=result.devices_processed,
+        errors=_errors(result.skipped),
+    )
+
+
+@router.post("/delete", status_code=201, response_model=schemas.DeleteOut)
+def delete_users(
+    body: schemas.DeleteIn, session: SessionDep, access: DeleteAccess
+) -> schemas.DeleteOut:
+    """Delete users by exactly one of external_ids, user_aliases, braze_ids or device_ids
+    (at most 50). Unknown identifiers are not an error and not counted."""
+    request = deletion.DeleteRequest(
+        body.external_ids, body.user_aliases, body.braze_ids, body.device_ids
+    )
+    return schemas.DeleteOut(deleted=deletion.delete_users(session, access.workspace_id, request))
+
+
+@router.post("/export/ids", status_code=201, response_model=schemas.ExportOut)
+def export_users(
+    body: schemas.ExportIn, session: SessionDep, access: ExportAccess
+) -> schemas.ExportOut:
+    """Users by external_ids and user_aliases (at most 50 together), device_id or braze_id;
+    identifiers matching nobody are listed in `invalid_user_ids`."""
+    request = export.ExportRequest(
+        body.external_ids, body.user_aliases, body.device_id, body.braze_id
+    )
+    result = export.export_users(session, access.workspace_id, request)
+    return schemas.ExportOut.model_validate(
+        {"users": result.users, "invalid_user_ids": result.invalid_user_ids}
+    )
+
+
+@router.post(
+    "/import", status_code=201, response_model=schemas.ImportOut, openapi_extra=NDJSON_BODY
+)
+async def import_users(
+    request: Request, session: SessionDep, access: ImportAccess
+) -> schemas.ImportOut:
+    """Load users from NDJSON, one user a line (kohorte extension; no size limit).
+
+    A line is `{"external_id"?, "user_aliases"?, "device_ids"?, "attributes"?}`. An existing
+    external id is updated (attributes merged, aliases and devices added). The body is read as
+    a stream and written in batches of 1,000 lines, each committed on its own: if the store
+    fails midway, the lines before the reported line stay imported. Bad lines are listed in
+    `errors` (the first 1,000; `errors_not_shown` counts the rest) and the others imported.
+    """
+    lines = lines_from_chunks(_chunks_from_worker_thread(request.stream()))
+    report = await run_in_threadpool(
+        importing.import_users, session, access.workspace_id, lines, session.commit
+    )
+    return schemas.ImportOut(
+        imported=report.imported,
+        errors=[schemas.ImportLineError(line=e.line, message=e.message) for e in report.errors],
+        errors_not_shown=report.errors_not_shown,
+    )
+
+
+def _chunks_from_worker_thread(stream: AsyncIterator[bytes]) -> Iterator[bytes]:
+    """The request body, chunk by chunk, for synchronous code running in a worker thread."""
+
+    async def next_chunk() -> bytes | None:
+        try:
+            return await anext(stream)
+        except StopAsyncIteration:
+            return None
+
+    while (chunk := from_thread.run(next_chunk)) is not None:
+        yield chunk

@@ -1,0 +1,56 @@
+"""``/users/delete``: users named by one kind of identifier, with everything they hold."""
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from kohorte.domain.errors import InvalidInput
+from kohorte.domain.users import fields
+from kohorte.store import users as store
+from kohorte.store.cohort_sizes import cohorts_of_users, recount_cohort_sizes
+
+MAX_IDENTIFIERS = 50
+KINDS = ("external_ids", "user_aliases", "braze_ids", "device_ids")
+
+
+@dataclass(frozen=True)
+class DeleteRequest:
+    external_ids: list[object] | None = None
+    user_aliases: list[object] | None = None
+    braze_ids: list[object] | None = None
+    device_ids: list[object] | None = None
+
+
+def delete_users(session: Session, workspace_id: str, request: DeleteRequest) -> int:
+    """Delete the users found; unknown identifiers are not an error. Returns how many went."""
+    kind, values = _one_kind(request)
+    fields.check_limit(values, MAX_IDENTIFIERS, kind)
+    user_ids = _find(session, workspace_id, kind, values)
+    touched = cohorts_of_users(session, user_ids)
+    deleted = store.delete_users(session, user_ids)
+    recount_cohort_sizes(session, touched)
+    return deleted
+
+
+def _one_kind(request: DeleteRequest) -> tuple[str, list[object]]:
+    given = [(kind, getattr(request, kind)) for kind in KINDS if getattr(request, kind) is not None]
+    if len(given) != 1:
+        raise InvalidInput(f"Give exactly one of {', '.join(KINDS)}")
+    kind, values = given[0]
+    return kind, list(values)
+
+
+def _find(session: Session, workspace_id: str, kind: str, values: list[object]) -> set[int]:
+    if kind == "user_aliases":
+        aliases = [fields.alias(value, f"{kind}[{i}]").key for i, value in enumerate(values)]
+        return set(store.alias_owners(session, workspace_id, aliases).values())
+    ids = [fields.identifier(value, f"{kind}[{i}]") for i, value in enumerate(values)]
+    return set(LOOKUPS[kind](session, workspace_id, ids).values())
+
+
+LOOKUPS: dict[str, Callable[[Session, str, Collection[str]], dict[str, int]]] = {
+    "external_ids": store.users_by_external_id,
+    "braze_ids": store.users_by_braze_id,
+    "device_ids": store.device_owners,
+}

@@ -1,0 +1,136 @@
+"""Writing one batch of imported users in a fixed handful of statements.
+
+The batch is first resolved in memory, in line order: every line gets a user (existing, or a
+placeholder for one to create), aliases and devices not yet held go to that user, attribute
+updates pile up per user. Then: one insert per kind of new user, one read-modify-write of the
+existing users' attributes, one insert of aliases, one of devices.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from kohorte.domain.users.attributes import Update, apply_updates
+from kohorte.domain.users.import_lines import ImportLine
+from kohorte.store import users as store
+from kohorte.store.users import AliasKey
+
+Note = tuple[int, str]
+
+
+@dataclass
+class _Batch:
+    by_external_id: dict[str, int]
+    alias_owner: dict[AliasKey, int]
+    device_owner: dict[str, int]
+    labels: dict[int, set[str]]
+    external_id_of_new: dict[int, str | None] = field(default_factory=dict)
+    updates: dict[int, list[Update]] = field(default_factory=dict)
+    new_aliases: list[tuple[int, str, str]] = field(default_factory=list)
+    new_devices: dict[str, int] = field(default_factory=dict)
+    notes: list[Note] = field(default_factory=list)
+
+    def user_for(self, line: ImportLine) -> int:
+        if line.external_id is not None:
+            return self.by_external_id.get(line.external_id) or self._new(line.external_id)
+        known = self._first_known(line)
+        return known if known is not None else self._new(None)
+
+    def _first_known(self, line: ImportLine) -> int | None:
+        for alias in line.aliases:
+            if alias.key in self.alias_owner:
+                return self.alias_owner[alias.key]
+        return next((self.device_owner[d] for d in line.device_ids if d in self.device_owner), None)
+
+    def _new(self, external_id: str | None) -> int:
+        placeholder = -(len(self.external_id_of_new) + 1)
+        self.external_id_of_new[placeholder] = external_id
+        if external_id is not None:
+            self.by_external_id[external_id] = placeholder
+        return placeholder
+
+    def take(self, line: ImportLine) -> None:
+        user = self.user_for(line)
+        self.updates.setdefault(user, []).extend(line.updates)
+        for index, alias in enumerate(line.aliases):
+            self._take_alias(line.number, user, index, alias.key)
+        for index, device_id in enumerate(line.device_ids):
+            self._take_device(line.number, user, index, device_id)
+
+    def _take_alias(self, number: int, user: int, index: int, key: AliasKey) -> None:
+        owner = self.alias_owner.get(key)
+        if owner is None and key[0] in self.labels.setdefault(user, set()):
+            self.notes.append((number, f"user_aliases[{index}]: the user already has this label"))
+        elif owner is None:
+            self.alias_owner[key] = user
+            self.labels[user].add(key[0])
+            self.new_aliases.append((user, *key))
+        elif owner != user:
+            self.notes.append((number, f"user_aliases[{index}] belongs to another user; skipped"))
+
+    def _take_device(self, number: int, user: int, index: int, device_id: str) -> None:
+        owner = self.device_owner.setdefault(device_id, user)
+        if owner == user:
+            self.new_devices.setdefault(device_id, user)
+        else:
+            self.notes.append((number, f"device_ids[{index}] belongs to another user; skipped"))
+
+
+def write_batch(session: Session, workspace_id: str, lines: list[ImportLine]) -> list[Note]:
+    """Write the batch; notes for parts of lines that could not apply (the rest did)."""
+    batch = _load(session, workspace_id, lines)
+    for line in lines:
+        batch.take(line)
+    created = _create_users(session, workspace_id, batch)
+    _update_existing(session, batch)
+    store.add_aliases(
+        session,
+        workspace_id,
+        [(created.get(u, u), label, name) for u, label, name in batch.new_aliases],
+    )
+    store.add_devices(
+        session, workspace_id, {d: created.get(u, u) for d, u in batch.new_devices.items()}
+    )
+    return batch.notes
+
+
+def _load(session: Session, workspace_id: str, lines: list[ImportLine]) -> _Batch:
+    external_ids = [line.external_id for line in lines if line.external_id is not None]
+    aliases = [alias.key for line in lines for alias in line.aliases]
+    devices = [device for line in lines for device in line.device_ids]
+    by_external_id = store.users_by_external_id(session, workspace_id, external_ids)
+    alias_owner = store.alias_owners(session, workspace_id, aliases)
+    device_owner = store.device_owners(session, workspace_id, devices)
+    known = {*by_external_id.values(), *alias_owner.values(), *device_owner.values()}
+    labels = {user: set(held) for user, held in store.alias_labels_of(session, known).items()}
+    return _Batch(by_external_id, alias_owner, device_owner, labels)
+
+
+def _create_users(session: Session, workspace_id: str, batch: _Batch) -> dict[int, int]:
+    """Insert the batch's new users with their attributes; placeholder → id."""
+    identified = {
+        ext: apply_updates({}, batch.updates.get(user, []))
+        for user, ext in batch.external_id_of_new.items()
+        if ext is not None
+    }
+    by_ext = store.create_identified_users(session, workspace_id, identified)
+    anonymous = [user for user, ext in batch.external_id_of_new.items() if ext is None]
+    attributes = [apply_updates({}, batch.updates.get(user, [])) for user in anonymous]
+    ids = store.create_anonymous_users(session, workspace_id, attributes)
+    created = dict(zip(anonymous, ids, strict=True))
+    created.update({batch.by_external_id[ext]: user_id for ext, user_id in by_ext.items()})
+    return created
+
+
+def _update_existing(session: Session, batch: _Batch) -> None:
+    changing = {user: updates for user, updates in _existing(batch) if updates}
+    current = store.custom_attributes_of(session, changing)
+    store.save_custom_attributes(
+        session,
+        {user: apply_updates(current[user], updates) for user, updates in changing.items()},
+    )
+
+
+def _existing(batch: _Batch) -> Iterator[tuple[int, list[Update]]]:
+    return ((user, updates) for user, updates in batch.updates.items() if user > 0)
