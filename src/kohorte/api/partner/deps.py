@@ -1,0 +1,74 @@
+"""What every partner endpoint does before its service runs: read the body, admit the caller.
+
+The partner API carries its credentials inside the JSON body and must answer in the vendor's
+order (credentials before fields), so the body is parsed here rather than by a pydantic model.
+"""
+
+import json
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Response
+from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session, sessionmaker
+
+from kohorte.api.deps import SettingsDep
+from kohorte.api.errors import handle_domain_error
+from kohorte.domain import partner_auth, rate_limit
+from kohorte.domain.errors import InvalidInput, KohorteError
+from kohorte.domain.partner_auth import PartnerClient
+
+NOT_A_JSON_OBJECT_MESSAGE = "Request body must be a JSON object"
+RATE_LIMIT_HEADERS_STATE = "rate_limit_headers"
+
+
+async def json_object_body(request: Request) -> dict[str, Any]:
+    try:
+        parsed = json.loads(await request.body())
+    except (ValueError, RecursionError) as error:  # RecursionError: absurdly deep nesting
+        raise InvalidInput(NOT_A_JSON_OBJECT_MESSAGE) from error
+    if not isinstance(parsed, dict):
+        raise InvalidInput(NOT_A_JSON_OBJECT_MESSAGE)
+    return parsed
+
+
+JsonObjectDep = Annotated[dict[str, Any], Depends(json_object_body)]
+
+
+def admit_partner_caller(
+    partner: str, body: JsonObjectDep, request: Request, settings: SettingsDep
+) -> PartnerClient:
+    """Authenticate and count the request in a short unit of work of its own.
+
+    It commits before the request's changes are applied, so a request rejected later (a 400)
+    still counts; and it is over before the request's session writes, so on SQLite no
+    transaction waits on another of the same request.
+    """
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    with factory.begin() as session:
+        admission = partner_auth.admit(session, partner, body, settings.partner_rate_limit_per_hour)
+    if admission.rate_limit is not None:
+        setattr(request.state, RATE_LIMIT_HEADERS_STATE, admission.rate_limit.headers())
+    rate_limit.enforce(admission.rate_limit)
+    return admission.client
+
+
+PartnerCallerDep = Annotated[PartnerClient, Depends(admit_partner_caller)]
+
+
+class PartnerRoute(APIRoute):
+    """Renders domain errors here, so that every response to an admitted caller, errors
+    included, carries the rate-limit headers."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def handle_with_rate_limit_headers(request: Request) -> Response:
+            try:
+                response = await handle(request)
+            except KohorteError as error:
+                response = await handle_domain_error(request, error)
+            response.headers.update(getattr(request.state, RATE_LIMIT_HEADERS_STATE, {}))
+            return response
+
+        return handle_with_rate_limit_headers
