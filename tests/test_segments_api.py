@@ -280,7 +280,8 @@ def test_details_are_braze_compatible(client: TestClient, universe: Universe) ->
     assert details["message"] == "success"
     assert details["name"] == "Mixed"
     assert details["filter"] == tree
-    assert details["tags"] == [] and details["teams"] == []
+    assert details["tags"] == []
+    assert details["teams"] == []
     assert details["text_description"] == (
         "Amplitude Cohorts includes 'Power users' AND "
         "(Amplitude Cohorts excludes 'churned' OR Amplitude Cohorts includes 'Power users')"
