@@ -14,6 +14,7 @@ from kohorte.domain.segments import members as segment_members
 from kohorte.store.database import make_session_factory
 from kohorte.store.models import Cohort
 from kohorte.store.user_views import UserView
+from kohorte.store.user_views import user_views as real_views
 from tests.seed import seed_user
 from tests.segments_support import Universe, external_ids, leaf, random_filter
 from tests.support import Api
@@ -235,7 +236,6 @@ def test_export_is_exactly_once_while_cohorts_change(
     world = build(api, engine, seed=31, users=150)
     churn = Churn(world, 31)
     segment_id = create_segment(client, world, churn.tree)
-    real_views = segment_members.user_views
 
     def views_then_churn(session: Any, ids: list[int]) -> list[UserView]:
         # Another client writes while the export's read is in progress.
@@ -244,7 +244,7 @@ def test_export_is_exactly_once_while_cohorts_change(
         return found
 
     monkeypatch.setattr(segment_members, "EXPORT_BATCH", 8)
-    monkeypatch.setattr(segment_members, "user_views", views_then_churn)
+    monkeypatch.setattr(f"{segment_members.__name__}.user_views", views_then_churn)
     returned = external_ids(export(client, world, segment_id))
     churn.check(returned)
     assert len(returned) > 8
@@ -256,14 +256,13 @@ def test_export_streams_in_batches(
     world = build(api, engine, seed=41, users=120)
     segment_id = create_segment(client, world, leaf("c3", "excludes_value"))
     batches: list[int] = []
-    real_views = segment_members.user_views
 
     def counting_views(session: Any, ids: list[int]) -> list[UserView]:
         batches.append(len(ids))
         return real_views(session, ids)
 
     monkeypatch.setattr(segment_members, "EXPORT_BATCH", 25)
-    monkeypatch.setattr(segment_members, "user_views", counting_views)
+    monkeypatch.setattr(f"{segment_members.__name__}.user_views", counting_views)
     exported = external_ids(export(client, world, segment_id))
     expected = sorted(set(world.user_ids) - world.members["c3"])
     assert exported == expected
