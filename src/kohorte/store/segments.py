@@ -10,7 +10,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, exists, false, func, or_, select, true, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    delete,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    true,
+    tuple_,
+)
 from sqlalchemy.orm import Session
 
 from kohorte.store.models import Cohort, CohortMembership, Partner, Segment, User
@@ -106,15 +118,21 @@ def find_cohorts(
 
 
 # --- building blocks of a compiled filter ------------------------------------------------------
-def in_cohort(cohort_pk: int) -> MemberCondition:
-    # Correlated on users.id: the planner turns it into a semi-join over the membership key.
-    return exists().where(
-        CohortMembership.cohort_pk == cohort_pk, CohortMembership.user_id == User.id
-    )
+def in_cohort(cohort_pk: int, after: int | None = None) -> MemberCondition:
+    """Membership of users.id in the cohort, as a correlated EXISTS (a semi-join when planned).
+
+    ``after`` repeats a page's keyset bound inside the subquery: PostgreSQL carries equalities
+    but not inequalities across a join, and without it a merge join would read the cohort's
+    members from the start on every page.
+    """
+    conditions = [CohortMembership.cohort_pk == cohort_pk, CohortMembership.user_id == User.id]
+    if after is not None:
+        conditions.append(CohortMembership.user_id > after)
+    return exists().where(*conditions)
 
 
-def not_in_cohort(cohort_pk: int) -> MemberCondition:
-    return ~in_cohort(cohort_pk)
+def not_in_cohort(cohort_pk: int, after: int | None = None) -> MemberCondition:
+    return ~in_cohort(cohort_pk, after)
 
 
 def all_of(conditions: Sequence[MemberCondition]) -> MemberCondition:
@@ -135,17 +153,26 @@ def nobody() -> MemberCondition:
 
 # --- evaluation --------------------------------------------------------------------------------
 def count_members(session: Session, workspace_id: str, condition: MemberCondition) -> int:
-    counted = session.scalar(
-        select(func.count()).select_from(User).where(User.workspace_id == workspace_id, condition)
-    )
-    return int(counted or 0)
+    return int(session.scalar(count_statement(workspace_id, condition)) or 0)
 
 
 def member_ids(
     session: Session, workspace_id: str, condition: MemberCondition, after: int | None, limit: int
 ) -> list[int]:
     """Up to ``limit`` member ids above ``after``, in id order (one keyset page)."""
+    return list(session.scalars(page_statement(workspace_id, condition, after, limit)))
+
+
+def count_statement(workspace_id: str, condition: MemberCondition) -> Select[int]:
+    return (
+        select(func.count()).select_from(User).where(User.workspace_id == workspace_id, condition)
+    )
+
+
+def page_statement(
+    workspace_id: str, condition: MemberCondition, after: int | None, limit: int
+) -> Select[int]:
     query = select(User.id).where(User.workspace_id == workspace_id, condition)
     if after is not None:
         query = query.where(User.id > after)
-    return list(session.scalars(query.order_by(User.id).limit(limit)))
+    return query.order_by(User.id).limit(limit)

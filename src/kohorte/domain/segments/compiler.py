@@ -44,18 +44,21 @@ def resolve_strictly(session: Session, workspace_id: str, tree: Filter) -> Resol
     return resolved
 
 
-def compile_filter(tree: Filter, resolved: Resolved) -> MemberCondition:
+def compile_filter(tree: Filter, resolved: Resolved, after: int | None = None) -> MemberCondition:
+    """The condition selecting the filter's members, for a page starting above ``after``."""
     if isinstance(tree, Leaf):
-        return _compile_leaf(tree, resolved)
-    children = [compile_filter(child, resolved) for child in tree.children]
+        return _compile_leaf(tree, resolved, after)
+    children = [compile_filter(child, resolved, after) for child in tree.children]
     return store.all_of(children) if tree.operator == "and" else store.any_of(children)
 
 
-def _compile_leaf(leaf: Leaf, resolved: Resolved) -> MemberCondition:
+def _compile_leaf(leaf: Leaf, resolved: Resolved, after: int | None) -> MemberCondition:
     cohort = resolved.cohorts.get(leaf.cohort)
     if cohort is None:
         return store.nobody() if leaf.includes else store.everybody()
-    return store.in_cohort(cohort.pk) if leaf.includes else store.not_in_cohort(cohort.pk)
+    if leaf.includes:
+        return store.in_cohort(cohort.pk, after)
+    return store.not_in_cohort(cohort.pk, after)
 
 
 def _check_known(leaf: Leaf, resolved: Resolved) -> None:
@@ -67,3 +70,14 @@ def _check_known(leaf: Leaf, resolved: Resolved) -> None:
             f"{leaf.path}.value: unknown cohort {shown(cohort_id)} of partner "
             f"{shown(partner)} in this workspace"
         )
+
+
+@dataclass(frozen=True)
+class Members:
+    """A resolved filter, ready to be compiled for a count or for any page of the walk."""
+
+    tree: Filter
+    resolved: Resolved
+
+    def condition(self, after: int | None = None) -> MemberCondition:
+        return compile_filter(self.tree, self.resolved, after)

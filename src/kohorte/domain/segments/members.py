@@ -13,12 +13,11 @@ from sqlalchemy.orm import Session
 
 from kohorte.domain.errors import InvalidInput
 from kohorte.domain.pagination import Page, check_limit, decode_cursor, page_from_keys
-from kohorte.domain.segments.compiler import compile_filter, resolve, resolve_strictly
+from kohorte.domain.segments.compiler import Members, resolve, resolve_strictly
 from kohorte.domain.segments.filters import parse_filter
 from kohorte.domain.segments.service import get_segment, stored_filter
 from kohorte.store import segments as store
 from kohorte.store.database import read_only_session
-from kohorte.store.segments import MemberCondition
 from kohorte.store.user_views import UserView, user_views
 
 EXPORT_BATCH = 1000
@@ -32,24 +31,24 @@ class Preview:
 
 
 def segment_size(session: Session, workspace_id: str, segment_id: str) -> int:
-    condition = _segment_condition(session, workspace_id, segment_id)
-    return store.count_members(session, workspace_id, condition)
+    found = _stored_members(session, workspace_id, segment_id)
+    return store.count_members(session, workspace_id, found.condition())
 
 
 def segment_members(
     session: Session, workspace_id: str, segment_id: str, limit: int | None, cursor: str | None
 ) -> Page[UserView]:
     page_size, after = check_limit(limit), _after(cursor)
-    condition = _segment_condition(session, workspace_id, segment_id)
-    return _page(session, workspace_id, condition, after, page_size)
+    found = _stored_members(session, workspace_id, segment_id)
+    return _page(session, workspace_id, found, after, page_size)
 
 
 def preview(session: Session, workspace_id: str, raw_filter: object) -> Preview:
     """Size and first page of a filter that is not saved as a segment."""
     tree = parse_filter(raw_filter)
-    condition = compile_filter(tree, resolve_strictly(session, workspace_id, tree))
-    size = store.count_members(session, workspace_id, condition)
-    first = _page(session, workspace_id, condition, None, check_limit(None))
+    found = Members(tree, resolve_strictly(session, workspace_id, tree))
+    size = store.count_members(session, workspace_id, found.condition())
+    first = _page(session, workspace_id, found, None, check_limit(None))
     return Preview(size, first.items)
 
 
@@ -62,16 +61,14 @@ def export_members(
     runs on its own read-only session, one short transaction per batch, so memory stays flat
     and SQLite's write lock is never held.
     """
-    condition = _segment_condition(session, workspace_id, segment_id)
-    return _walk(engine, workspace_id, condition)
+    return _walk(engine, workspace_id, _stored_members(session, workspace_id, segment_id))
 
 
-def _walk(
-    engine: Engine, workspace_id: str, condition: MemberCondition
-) -> Iterator[list[UserView]]:
+def _walk(engine: Engine, workspace_id: str, found: Members) -> Iterator[list[UserView]]:
     after: int | None = None
     with read_only_session(engine) as session:
         while True:
+            condition = found.condition(after)
             ids = store.member_ids(session, workspace_id, condition, after, EXPORT_BATCH)
             views = user_views(session, ids)
             session.commit()
@@ -83,16 +80,17 @@ def _walk(
 
 
 def _page(
-    session: Session, workspace_id: str, condition: MemberCondition, after: int | None, limit: int
+    session: Session, workspace_id: str, found: Members, after: int | None, limit: int
 ) -> Page[UserView]:
+    condition = found.condition(after)
     ids = store.member_ids(session, workspace_id, condition, after, limit + 1)
     keys, next_cursor = page_from_keys(ids, limit)
     return Page(user_views(session, keys), next_cursor)
 
 
-def _segment_condition(session: Session, workspace_id: str, segment_id: str) -> MemberCondition:
+def _stored_members(session: Session, workspace_id: str, segment_id: str) -> Members:
     tree = stored_filter(get_segment(session, workspace_id, segment_id))
-    return compile_filter(tree, resolve(session, workspace_id, tree))
+    return Members(tree, resolve(session, workspace_id, tree))
 
 
 def _after(cursor: str | None) -> int | None:
