@@ -33,7 +33,7 @@ def message(response: httpx.Response) -> str:
 
 
 def post(api: Api, path: str, body: object) -> httpx.Response:
-    # Serialised with ASCII escapes so that lone surrogates travel as JSON "\\ud800" escapes.
+    # Serialised with ASCII escapes so that lone surrogates travel as JSON \ud800 escapes.
     response: httpx.Response = api.client.post(
         path, content=json.dumps(body), headers={"Content-Type": "application/json"}
     )

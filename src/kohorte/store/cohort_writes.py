@@ -94,6 +94,8 @@ def add_members(session: Session, cohort_pk: int, user_ids: Collection[int], now
         dialect_insert(session, CohortMembership)
         .from_select(["cohort_pk", "user_id", "added_at"], rows.where(User.id.in_(user_ids)))
         .on_conflict_do_nothing()
+        # INSERT row counts are only kept on request (PostgreSQL would report -1).
+        .execution_options(preserve_rowcount=True)
     )
     return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
