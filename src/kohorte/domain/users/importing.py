@@ -60,6 +60,7 @@ def import_users(
             _write(session, workspace_id, batch, report, commit)
             batch = []
     _write(session, workspace_id, batch, report, commit)
+    report.errors.sort(key=lambda error: error.line)
     return report
 
 
