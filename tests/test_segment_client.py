@@ -35,9 +35,10 @@ class SegmentLikeClient:
         if partner_key is not None:  # an unset key is dropped from the JSON body
             self.credentials["partner_api_key"] = partner_key
 
-    def test_authentication(self) -> httpx.Response:
+    def check_credentials(self) -> httpx.Response:
         body = {**self.credentials, "cohort_id": "will_add_in_constant", "cohort_changes": []}
-        return self.client.post(f"{self.base}/cohorts/users", json=body)
+        response: httpx.Response = self.client.post(f"{self.base}/cohorts/users", json=body)
+        return response
 
     def sync(self, cohort_id: str, name: str, events: list[Event]) -> list[httpx.Response]:
         latest_first = sorted(events, key=lambda event: event.time, reverse=True)
@@ -113,7 +114,7 @@ def members(api: Api, integration: Integration) -> set[str]:
 
 def test_a_segment_audience_ends_as_braze_would_hold_it(api: Api, integration: Integration) -> None:
     segment = SegmentLikeClient(api, integration, integration.partner.api_key)
-    assert segment.test_authentication().status_code == 201
+    assert segment.check_credentials().status_code == 201
     first = [
         Event("2024-05-01T10:00:00.000Z", True, user_id="u1"),
         Event("2024-05-01T10:00:01.000Z", True, user_id="u2"),
@@ -147,7 +148,7 @@ def test_a_segment_audience_ends_as_braze_would_hold_it(api: Api, integration: I
 
 def test_without_a_partner_key_every_call_is_refused(api: Api, integration: Integration) -> None:
     segment = SegmentLikeClient(api, integration, partner_key=None)
-    assert message(segment.test_authentication()) == "Invalid Partner API key"
+    assert message(segment.check_credentials()) == "Invalid Partner API key"
     responses = segment.sync("audience-1", "a", [Event("2024-05-01T10:00:00Z", True, user_id="u1")])
     assert statuses(responses) == [401, 401]
     assert {message(response) for response in responses} == {"Invalid Partner API key"}
@@ -158,7 +159,7 @@ def test_a_wrong_client_secret_fails_the_credential_check(
 ) -> None:
     segment = SegmentLikeClient(api, integration, integration.partner.api_key)
     segment.credentials["client_secret"] = "kdik_not-issued"
-    response = segment.test_authentication()
+    response = segment.check_credentials()
     assert response.status_code == 401
     assert message(response) == "Invalid client secret"
 
