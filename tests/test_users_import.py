@@ -6,11 +6,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from kohorte.domain.errors import NotFound
+from kohorte.domain.errors import NotFound, StoreUnavailable
 from kohorte.domain.users import importing
 from kohorte.domain.users.import_lines import OversizedLine, lines_from_chunks
+from kohorte.store.models import User
 from tests.seed import seed_workspace
 from tests.support import Api, WorkspaceHandle
 from tests.users_helpers import alias, exported, user, user_by_device
@@ -163,3 +166,23 @@ def test_import_service_commits_per_batch(session: Session) -> None:
 def test_import_service_needs_an_existing_workspace(session: Session) -> None:
     with pytest.raises(NotFound):
         importing.import_users(session, "no-such-workspace", iter([]), lambda: None)
+
+
+def test_store_failure_midway_keeps_earlier_batches_and_says_where(session: Session) -> None:
+    workspace_id = seed_workspace(session)
+    session.commit()
+    calls: list[int] = []
+
+    def commit() -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise OperationalError("COMMIT", {}, Exception("connection lost"))
+        session.commit()
+
+    lines = (json.dumps({"external_id": f"u{i}"}).encode() for i in range(2500))
+    with pytest.raises(StoreUnavailable) as raised:
+        importing.import_users(session, workspace_id, lines, commit)
+    assert "stopped at line 1001" in raised.value.message
+    assert "1000 users" in raised.value.message
+    stored = session.scalars(select(User.external_id).where(User.workspace_id == workspace_id))
+    assert len(list(stored)) == 1000

@@ -49,22 +49,21 @@ def identify(
         aliases=[alias.key for alias, _ in alias_entries],
         external_ids=[ext for _, ext in [*alias_entries, *device_entries]],
     )
-    skipped = [
+    skipped_aliases = [
         Skipped(ALIASES, index, reason)
         for index, (alias, ext) in enumerate(alias_entries)
         if (reason := plan.identify_alias(alias.key, ext)) is not None
     ]
-    skipped += [
+    skipped_devices = [
         Skipped(DEVICES, index, reason)
         for index, (device, ext) in enumerate(device_entries)
         if (reason := plan.identify_device(device, ext)) is not None
     ]
     apply_plan(session, workspace_id, plan)
-    skipped_aliases = sum(1 for item in skipped if item.input_array == ALIASES)
     return IdentifyResult(
-        len(alias_entries) - skipped_aliases,
-        len(device_entries) - (len(skipped) - skipped_aliases),
-        skipped,
+        len(alias_entries) - len(skipped_aliases),
+        len(device_entries) - len(skipped_devices),
+        skipped_aliases + skipped_devices,
     )
 
 

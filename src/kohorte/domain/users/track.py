@@ -119,14 +119,13 @@ def _aliases(
 
 
 def _apply(session: Session, entries: list[TrackEntry], user_ids: dict[int, int]) -> None:
-    attributes = store.custom_attributes_of(session, set(user_ids.values()))
-    changed: set[int] = set()
-    for entry in entries:
-        user_id = user_ids.get(entry.index)
-        if user_id is not None and entry.updates:
-            attributes[user_id] = apply_updates(attributes[user_id], entry.updates)
-            changed.add(user_id)
-    store.save_custom_attributes(session, {user_id: attributes[user_id] for user_id in changed})
+    updating = [
+        (user_ids[e.index], e.updates) for e in entries if e.index in user_ids and e.updates
+    ]
+    attributes = store.custom_attributes_of(session, {user_id for user_id, _ in updating})
+    for user_id, updates in updating:
+        attributes[user_id] = apply_updates(attributes[user_id], updates)
+    store.save_custom_attributes(session, attributes)
 
 
 def _skip(entry: TrackEntry) -> Skipped:
