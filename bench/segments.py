@@ -30,7 +30,7 @@ from kohorte.domain.pagination import encode_cursor
 from kohorte.domain.segments.compiler import Members, resolve
 from kohorte.domain.segments.service import stored_filter
 from kohorte.settings import Settings
-from kohorte.store import segments as store
+from kohorte.store import segment_queries as queries
 from kohorte.store.database import create_store_engine, make_session_factory, normalise_url
 from kohorte.store.migrate import upgrade_to_head
 from kohorte.store.models import Segment
@@ -52,6 +52,17 @@ def recreate_database(server_url: str) -> str:
         connection.execute(text(f'CREATE DATABASE "{DATABASE}"'))
     admin.dispose()
     return make_url(server_url).set(database=DATABASE).render_as_string(hide_password=False)
+
+
+def reuse(url: str) -> tuple[str, str]:
+    """The workspace loaded by an earlier run, with a fresh REST key; returns (workspace, key)."""
+    engine = create_store_engine(url)
+    with Session(engine) as session:
+        workspace_id = session.execute(text("SELECT id FROM workspaces")).scalar_one()
+        key = workspaces.issue_rest_key(session, workspace_id, "bench", None).plaintext
+        session.commit()
+    engine.dispose()
+    return workspace_id, key
 
 
 def copy_rows(engine: Engine, statement: str, rows: Iterable[tuple[Any, ...]]) -> None:
@@ -152,12 +163,13 @@ def explain(engine: Engine, workspace_id: str, segment_id: str, middle: int) -> 
         segment = session.get(Segment, segment_id)
         assert segment is not None
         tree = stored_filter(segment)
-        found = Members(tree, resolve(session, workspace_id, tree))
+        found = Members(tree, resolve(session, workspace_id, tree), workspace_id)
+        walk = found.walk
         statements = {
-            "size": store.count_statement(workspace_id, found.condition()),
-            "first page of 100": store.page_statement(workspace_id, found.condition(), None, 101),
-            "page of 100 mid-walk": store.page_statement(
-                workspace_id, found.condition(middle), middle, 101
+            "size": queries.count_statement(walk, found.condition(walk)),
+            "first page of 100": queries.page_statement(walk, found.condition(walk), None, 101),
+            "page of 100 mid-walk": queries.page_statement(
+                walk, found.condition(walk, middle), middle, 101
             ),
         }
         for name, statement in statements.items():
@@ -174,13 +186,18 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=1_000_000)
     parser.add_argument("--cohort", type=int, default=500_000)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--reuse", action="store_true", help="keep the data of the last run")
     parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
-    url = recreate_database(args.server)
-    engine = create_store_engine(url)
-    upgrade_to_head(engine)
-    workspace_id, key = load(engine, args.users, args.cohort)
-    engine.dispose()
+    if args.reuse:
+        url = make_url(args.server).set(database=DATABASE).render_as_string(hide_password=False)
+        workspace_id, key = reuse(url)
+    else:
+        url = recreate_database(args.server)
+        engine = create_store_engine(url)
+        upgrade_to_head(engine)
+        workspace_id, key = load(engine, args.users, args.cohort)
+        engine.dispose()
     engine = create_store_engine(url)  # fresh connections for the first timed request
     app = create_app(Settings(database_url=url, admin_token=ADMIN_TOKEN), engine)
     with Session(engine) as session:

@@ -1,8 +1,6 @@
-"""Segments: their rows, and the set-based queries that evaluate them over cohort memberships.
+"""Segments: their rows, and the partners and cohorts their filters name.
 
-A segment's filter becomes one boolean SQL condition on ``users`` built from EXISTS / NOT EXISTS
-over ``cohort_memberships``; sizes and pages are then a single statement each, whatever the
-cohort sizes. Pages are keyset walks on ``users.id`` (index ``ix_users_workspace_id_id``).
+Evaluating a filter over memberships is in ``store.segment_queries``.
 """
 
 from collections.abc import Collection, Sequence
@@ -11,30 +9,20 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
-    Select,
-    and_,
     delete,
-    exists,
-    false,
-    func,
-    or_,
     select,
-    true,
     tuple_,
 )
 from sqlalchemy.orm import Session
 
-from kohorte.store.models import Cohort, CohortMembership, Partner, Segment, User
-
-# What a compiled filter is: a condition on the ``users`` row being considered.
-MemberCondition = ColumnElement[bool]
+from kohorte.store.models import Cohort, Partner, Segment
 
 
 @dataclass(frozen=True)
 class CohortRow:
     pk: int
     name: str | None
+    size: int
 
 
 # --- segment rows ------------------------------------------------------------------------------
@@ -109,70 +97,12 @@ def find_cohorts(
     if not refs:
         return {}
     rows = session.execute(
-        select(Cohort.partner_name, Cohort.cohort_id, Cohort.id, Cohort.name).where(
+        select(Cohort.partner_name, Cohort.cohort_id, Cohort.id, Cohort.name, Cohort.size).where(
             Cohort.workspace_id == workspace_id,
             tuple_(Cohort.partner_name, Cohort.cohort_id).in_(list(refs)),
         )
     ).all()
-    return {(partner, cohort_id): CohortRow(pk, name) for partner, cohort_id, pk, name in rows}
-
-
-# --- building blocks of a compiled filter ------------------------------------------------------
-def in_cohort(cohort_pk: int, after: int | None = None) -> MemberCondition:
-    """Membership of users.id in the cohort, as a correlated EXISTS (a semi-join when planned).
-
-    ``after`` repeats a page's keyset bound inside the subquery: PostgreSQL carries equalities
-    but not inequalities across a join, and without it a merge join would read the cohort's
-    members from the start on every page.
-    """
-    conditions = [CohortMembership.cohort_pk == cohort_pk, CohortMembership.user_id == User.id]
-    if after is not None:
-        conditions.append(CohortMembership.user_id > after)
-    return exists().where(*conditions)
-
-
-def not_in_cohort(cohort_pk: int, after: int | None = None) -> MemberCondition:
-    return ~in_cohort(cohort_pk, after)
-
-
-def all_of(conditions: Sequence[MemberCondition]) -> MemberCondition:
-    return and_(*conditions)
-
-
-def any_of(conditions: Sequence[MemberCondition]) -> MemberCondition:
-    return or_(*conditions)
-
-
-def everybody() -> MemberCondition:
-    return true()
-
-
-def nobody() -> MemberCondition:
-    return false()
-
-
-# --- evaluation --------------------------------------------------------------------------------
-def count_members(session: Session, workspace_id: str, condition: MemberCondition) -> int:
-    return int(session.scalar(count_statement(workspace_id, condition)) or 0)
-
-
-def member_ids(
-    session: Session, workspace_id: str, condition: MemberCondition, after: int | None, limit: int
-) -> list[int]:
-    """Up to ``limit`` member ids above ``after``, in id order (one keyset page)."""
-    return list(session.scalars(page_statement(workspace_id, condition, after, limit)))
-
-
-def count_statement(workspace_id: str, condition: MemberCondition) -> Select[int]:
-    return (
-        select(func.count()).select_from(User).where(User.workspace_id == workspace_id, condition)
-    )
-
-
-def page_statement(
-    workspace_id: str, condition: MemberCondition, after: int | None, limit: int
-) -> Select[int]:
-    query = select(User.id).where(User.workspace_id == workspace_id, condition)
-    if after is not None:
-        query = query.where(User.id > after)
-    return query.order_by(User.id).limit(limit)
+    return {
+        (partner, cohort_id): CohortRow(pk, name, size)
+        for partner, cohort_id, pk, name, size in rows
+    }

@@ -16,7 +16,7 @@ from kohorte.domain.pagination import Page, check_limit, decode_cursor, page_fro
 from kohorte.domain.segments.compiler import Members, resolve, resolve_strictly
 from kohorte.domain.segments.filters import parse_filter
 from kohorte.domain.segments.service import get_segment, stored_filter
-from kohorte.store import segments as store
+from kohorte.store import segment_queries as queries
 from kohorte.store.database import read_only_session
 from kohorte.store.user_views import UserView, user_views
 
@@ -31,8 +31,7 @@ class Preview:
 
 
 def segment_size(session: Session, workspace_id: str, segment_id: str) -> int:
-    found = _stored_members(session, workspace_id, segment_id)
-    return store.count_members(session, workspace_id, found.condition())
+    return _size(session, _stored_members(session, workspace_id, segment_id))
 
 
 def segment_members(
@@ -40,16 +39,15 @@ def segment_members(
 ) -> Page[UserView]:
     page_size, after = check_limit(limit), _after(cursor)
     found = _stored_members(session, workspace_id, segment_id)
-    return _page(session, workspace_id, found, after, page_size)
+    return _page(session, found, after, page_size)
 
 
 def preview(session: Session, workspace_id: str, raw_filter: object) -> Preview:
     """Size and first page of a filter that is not saved as a segment."""
     tree = parse_filter(raw_filter)
-    found = Members(tree, resolve_strictly(session, workspace_id, tree))
-    size = store.count_members(session, workspace_id, found.condition())
-    first = _page(session, workspace_id, found, None, check_limit(None))
-    return Preview(size, first.items)
+    found = Members(tree, resolve_strictly(session, workspace_id, tree), workspace_id)
+    first = _page(session, found, None, check_limit(None))
+    return Preview(_size(session, found), first.items)
 
 
 def export_members(
@@ -61,15 +59,16 @@ def export_members(
     runs on its own read-only session, one short transaction per batch, so memory stays flat
     and SQLite's write lock is never held.
     """
-    return _walk(engine, workspace_id, _stored_members(session, workspace_id, segment_id))
+    return _walk(engine, _stored_members(session, workspace_id, segment_id))
 
 
-def _walk(engine: Engine, workspace_id: str, found: Members) -> Iterator[list[UserView]]:
+def _walk(engine: Engine, found: Members) -> Iterator[list[UserView]]:
     after: int | None = None
+    walk = found.walk
     with read_only_session(engine) as session:
         while True:
-            condition = found.condition(after)
-            ids = store.member_ids(session, workspace_id, condition, after, EXPORT_BATCH)
+            condition = found.condition(walk, after)
+            ids = queries.member_ids(session, walk, condition, after, EXPORT_BATCH)
             views = user_views(session, ids)
             session.commit()
             if views:
@@ -79,18 +78,21 @@ def _walk(engine: Engine, workspace_id: str, found: Members) -> Iterator[list[Us
             after = ids[-1]
 
 
-def _page(
-    session: Session, workspace_id: str, found: Members, after: int | None, limit: int
-) -> Page[UserView]:
-    condition = found.condition(after)
-    ids = store.member_ids(session, workspace_id, condition, after, limit + 1)
+def _size(session: Session, found: Members) -> int:
+    walk = found.walk
+    return queries.count_members(session, walk, found.condition(walk))
+
+
+def _page(session: Session, found: Members, after: int | None, limit: int) -> Page[UserView]:
+    walk = found.walk
+    ids = queries.member_ids(session, walk, found.condition(walk, after), after, limit + 1)
     keys, next_cursor = page_from_keys(ids, limit)
     return Page(user_views(session, keys), next_cursor)
 
 
 def _stored_members(session: Session, workspace_id: str, segment_id: str) -> Members:
     tree = stored_filter(get_segment(session, workspace_id, segment_id))
-    return Members(tree, resolve(session, workspace_id, tree))
+    return Members(tree, resolve(session, workspace_id, tree), workspace_id)
 
 
 def _after(cursor: str | None) -> int | None:
