@@ -50,6 +50,8 @@ def import_users(
 ) -> ImportReport:
     if not workspace_exists(session, workspace_id):
         raise NotFound(f"Workspace '{workspace_id}' not found")
+    # Nothing stays open (nor, on SQLite, locked) while the first lines are still arriving.
+    commit()
     report = ImportReport()
     batch: list[ImportLine] = []
     for number, raw in enumerate(lines, start=1):
