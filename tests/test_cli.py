@@ -353,7 +353,7 @@ def test_unusable_database_url_is_a_clean_error(monkeypatch: pytest.MonkeyPatch)
 
 def test_python_dash_m_and_every_verb_have_help() -> None:
     verbs = ["serve", "db", "admin-token", "workspaces", "api-keys", "partners"]
-    verbs += ["partner-keys", "data-import-keys"]
+    verbs += ["partner-keys", "data-import-keys", "users"]
     output = subprocess.run(
         [sys.executable, "-m", "kohorte", "--help"], capture_output=True, text=True, check=True
     ).stdout
