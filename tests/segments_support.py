@@ -1,36 +1,27 @@
 """Helpers for the segment tests: a workspace of users and cohorts, and a reference evaluator.
 
-``Universe`` builds the data a segment is evaluated over. Users and memberships go straight into
-the store in short committed transactions (fast enough for thousands of rows, and never holding
-SQLite's write lock across an HTTP call); the workspace, its key and the partner come through
-the HTTP API like any client's.
+``Universe`` builds the data segments are evaluated over the way clients do: users through
+``/users/track``, cohorts and their members through the partner cohort import endpoints.
 """
 
 import random
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert
-from sqlalchemy.orm import Session
+from tests.support import Api, Integration, WorkspaceHandle
 
-from kohorte.store.cohort_sizes import recount_cohort_sizes
-from kohorte.store.database import make_session_factory
-from kohorte.store.models import Cohort, CohortMembership
-from tests.seed import seed_users_bulk
-from tests.support import Api, WorkspaceHandle
+SYNC_BATCH = 1000
 
 
 class Universe:
     """One workspace with users (by external id) and partner cohorts (by cohort id)."""
 
-    def __init__(self, api: Api, engine: Engine, partner: str = "amplitude") -> None:
+    def __init__(self, api: Api, partner: str = "amplitude") -> None:
         self.api = api
         self.partner = partner
-        api.partner(partner)
         self.workspace: WorkspaceHandle = api.create_workspace()
-        self._sessions = make_session_factory(engine)
-        self.user_ids: dict[str, int] = {}
-        self.cohort_pks: dict[str, int] = {}
+        self.integration: Integration = api.integration(self.workspace, partner)
+        self.users: list[str] = []
         self.members: dict[str, set[str]] = {}
 
     @property
@@ -39,55 +30,36 @@ class Universe:
 
     def add_users(self, external_ids: Iterable[str]) -> None:
         wanted = list(external_ids)
-        with self._sessions() as session:
-            ids = seed_users_bulk(session, self.workspace.id, wanted)
-            session.commit()
-        self.user_ids.update(zip(wanted, ids, strict=True))
+        self.api.track(self.workspace, *wanted)
+        self.users += wanted
 
     def add_cohort(self, cohort_id: str, name: str | None = None) -> None:
-        with self._sessions() as session:
-            cohort = Cohort(
-                workspace_id=self.workspace.id,
-                partner_name=self.partner,
-                cohort_id=cohort_id,
-                name=name,
-            )
-            session.add(cohort)
-            session.commit()
-            self.cohort_pks[cohort_id] = cohort.id
+        """A named cohort, or (without a name) one created by a sync that matches nobody."""
+        if name is None:
+            self._sync(cohort_id, [{"user_ids": [f"nobody-{cohort_id}"]}])
+        else:
+            self.api.expect(self.api.name_cohort(self.integration, cohort_id, name), 201)
         self.members[cohort_id] = set()
 
     def add_members(self, cohort_id: str, external_ids: Iterable[str]) -> None:
-        fresh = set(external_ids) - self.members[cohort_id]
-        if fresh:
-            pk = self.cohort_pks[cohort_id]
-            rows = [{"cohort_pk": pk, "user_id": self.user_ids[e]} for e in sorted(fresh)]
-            self._write(lambda session: session.execute(insert(CohortMembership), rows), pk)
-        self.members[cohort_id] |= fresh
+        wanted = sorted(set(external_ids))
+        for start in range(0, len(wanted), SYNC_BATCH):
+            self._sync(cohort_id, [{"user_ids": wanted[start : start + SYNC_BATCH]}])
+        self.members[cohort_id] |= set(wanted)
 
     def remove_members(self, cohort_id: str, external_ids: Iterable[str]) -> None:
-        gone = set(external_ids) & self.members[cohort_id]
-        pk = self.cohort_pks[cohort_id]
-        user_ids = [self.user_ids[e] for e in gone]
-        self._write(
-            lambda session: session.execute(
-                delete(CohortMembership).where(
-                    CohortMembership.cohort_pk == pk, CohortMembership.user_id.in_(user_ids)
-                )
-            ),
-            pk,
-        )
-        self.members[cohort_id] -= gone
+        gone = sorted(set(external_ids))
+        for start in range(0, len(gone), SYNC_BATCH):
+            batch = gone[start : start + SYNC_BATCH]
+            self._sync(cohort_id, [{"user_ids": batch, "should_remove": True}])
+        self.members[cohort_id] -= set(gone)
 
-    def _write(self, change: Any, cohort_pk: int) -> None:
-        with self._sessions() as session:
-            change(session)
-            recount_cohort_sizes(session, [cohort_pk])
-            session.commit()
+    def _sync(self, cohort_id: str, changes: list[dict[str, Any]]) -> None:
+        self.api.expect(self.api.sync(self.integration, cohort_id, changes), 201)
 
     def reference(self, tree: dict[str, Any]) -> set[str]:
         """The external ids a filter selects, computed with Python sets."""
-        return evaluate(tree, self.members, set(self.user_ids))
+        return evaluate(tree, self.members, set(self.users))
 
 
 def leaf(cohort_id: str, op: str = "includes_value", partner: str = "amplitude") -> dict[str, str]:
@@ -113,7 +85,3 @@ def random_filter(rng: random.Random, cohort_ids: list[str], depth: int = 3) -> 
 
 def external_ids(users: list[dict[str, Any]]) -> list[str]:
     return [user["external_id"] for user in users]
-
-
-def session_for(engine: Engine) -> Session:
-    return make_session_factory(engine)()

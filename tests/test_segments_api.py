@@ -13,7 +13,7 @@ from tests.support import Api
 
 @pytest.fixture
 def universe(api: Api, engine: Engine) -> Universe:
-    world = Universe(api, engine)
+    world = Universe(api)
     world.add_cohort("power", "Power users")
     world.add_cohort("churned")
     return world
@@ -93,7 +93,7 @@ def test_invalid_filters_are_400s_that_say_what_is_wrong(
 def test_another_workspaces_cohort_is_unknown(
     client: TestClient, api: Api, universe: Universe, engine: Engine
 ) -> None:
-    other = Universe(api, engine)
+    other = Universe(api)
     other.add_cohort("theirs")
     response = client.post(
         "/segments", json={"name": "n", "filter": leaf("theirs")}, headers=universe.headers
@@ -176,7 +176,7 @@ def test_segments_belong_to_their_workspace(
     client: TestClient, api: Api, universe: Universe, engine: Engine
 ) -> None:
     created = create(client, universe, {"name": "mine", "filter": leaf("power")})
-    stranger = Universe(api, engine).headers
+    stranger = Universe(api).headers
     path = f"/segments/{created['id']}"
     for method, suffix in [("GET", ""), ("DELETE", ""), ("GET", "/size"), ("GET", "/users")]:
         assert client.request(method, path + suffix, headers=stranger).status_code == 404
