@@ -84,7 +84,7 @@ def unreachable_client() -> Iterator[TestClient]:
 def metric_lines(client: TestClient, name: str) -> list[str]:
     response = client.get("/metrics")
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/plain")
+    assert response.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
     return [line for line in response.text.splitlines() if line.startswith(name)]
 
 

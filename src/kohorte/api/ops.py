@@ -5,7 +5,6 @@ import threading
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import Engine
 
 from kohorte.api.deps import EngineDep
@@ -17,6 +16,8 @@ router = APIRouter(tags=["operations"])
 
 STORE_UNAVAILABLE = "Store unavailable"
 SCHEMA_BEHIND = "Schema is not current; run kohorte db upgrade"
+# The classic text format, which every Prometheus version scrapes.
+PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class ReadinessLog:
@@ -74,8 +75,8 @@ def readyz(request: Request, engine: EngineDep) -> Response:
     "/metrics",
     summary="Prometheus metrics",
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Text format 0.0.4"}},
+    responses={200: {"content": {PROMETHEUS_TEXT: {}}, "description": "Text format 0.0.4"}},
 )
 def metrics(request: Request) -> Response:
     collected: Metrics = request.app.state.metrics
-    return Response(collected.exposition(), media_type=CONTENT_TYPE_LATEST)
+    return Response(collected.exposition(), media_type=PROMETHEUS_TEXT)
