@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import case, delete, insert, literal, select
 from sqlalchemy.orm import Session
 
+from kohorte.store.batches import in_batch
 from kohorte.store.dialect import dialect_insert
 from kohorte.store.models import Cohort, CohortMembership, CohortSync, User
 
@@ -76,7 +77,8 @@ def members_among(session: Session, cohort_pk: int, user_ids: Collection[int]) -
     return set(
         session.scalars(
             select(CohortMembership.user_id).where(
-                CohortMembership.cohort_pk == cohort_pk, CohortMembership.user_id.in_(user_ids)
+                CohortMembership.cohort_pk == cohort_pk,
+                in_batch(session, CohortMembership.user_id, user_ids),
             )
         )
     )
@@ -92,7 +94,9 @@ def add_members(session: Session, cohort_pk: int, user_ids: Collection[int], now
     rows = select(literal(cohort_pk), User.id, literal(now, CohortMembership.added_at.type))
     statement = (
         dialect_insert(session, CohortMembership)
-        .from_select(["cohort_pk", "user_id", "added_at"], rows.where(User.id.in_(user_ids)))
+        .from_select(
+            ["cohort_pk", "user_id", "added_at"], rows.where(in_batch(session, User.id, user_ids))
+        )
         .on_conflict_do_nothing()
         # INSERT row counts are only kept on request (PostgreSQL would report -1).
         .execution_options(preserve_rowcount=True)
@@ -105,7 +109,8 @@ def remove_members(session: Session, cohort_pk: int, user_ids: Collection[int]) 
         return 0
     result = session.execute(
         delete(CohortMembership).where(
-            CohortMembership.cohort_pk == cohort_pk, CohortMembership.user_id.in_(user_ids)
+            CohortMembership.cohort_pk == cohort_pk,
+            in_batch(session, CohortMembership.user_id, user_ids),
         )
     )
     return int(result.rowcount)  # type: ignore[attr-defined]

@@ -2,9 +2,10 @@
 
 from collections.abc import Collection
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kohorte.store.batches import in_batch
 from kohorte.store.models import User, UserAlias, UserDevice
 
 AliasKey = tuple[str, str]  # (alias_label, alias_name)
@@ -17,7 +18,8 @@ def users_by_external_id(
         return {}
     rows = session.execute(
         select(User.external_id, User.id).where(
-            User.workspace_id == workspace_id, User.external_id.in_(external_ids)
+            User.workspace_id == workspace_id,
+            in_batch(session, User.external_id, external_ids),
         )
     )
     return {external_id: user_id for external_id, user_id in rows if external_id is not None}
@@ -34,7 +36,7 @@ def anonymous_users_by_device_id(
         .join(User, User.id == UserDevice.user_id)
         .where(
             UserDevice.workspace_id == workspace_id,
-            UserDevice.device_id.in_(device_ids),
+            in_batch(session, UserDevice.device_id, device_ids),
             User.external_id.is_(None),
         )
     )
@@ -44,12 +46,16 @@ def anonymous_users_by_device_id(
 def users_by_alias(
     session: Session, workspace_id: str, aliases: Collection[AliasKey]
 ) -> dict[AliasKey, int]:
+    """Looked up as label in (...) and name in (...), which the unique index on (workspace,
+    label, name) serves, then narrowed to the exact pairs (a batch holds few labels)."""
     if not aliases:
         return {}
     rows = session.execute(
         select(UserAlias.alias_label, UserAlias.alias_name, UserAlias.user_id).where(
             UserAlias.workspace_id == workspace_id,
-            tuple_(UserAlias.alias_label, UserAlias.alias_name).in_(list(aliases)),
+            in_batch(session, UserAlias.alias_label, {label for label, _ in aliases}),
+            in_batch(session, UserAlias.alias_name, {name for _, name in aliases}),
         )
     )
-    return {(label, name): user_id for label, name, user_id in rows}
+    wanted = set(aliases)
+    return {(label, name): user_id for label, name, user_id in rows if (label, name) in wanted}
