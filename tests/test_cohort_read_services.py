@@ -12,6 +12,7 @@ from tests.seed import seed_partner, seed_user, seed_users_bulk, seed_workspace
 from tests.seed_cohorts import add_members, remove_members, seed_cohort, seed_data_points, seed_sync
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+MAX_PAGES = 200  # a walk that never ends fails instead of hanging
 
 
 @pytest.fixture
@@ -24,12 +25,13 @@ def workspace(session: Session) -> str:
 def walk(session: Session, workspace: str, cohort_id: str, limit: int) -> list[str | None]:
     seen: list[str | None] = []
     cursor = None
-    while True:
+    for _ in range(MAX_PAGES):
         page = cohorts.list_members(session, workspace, "amplitude", cohort_id, limit, cursor)
         seen.extend(view["external_id"] for view in page.items)
         if page.next_cursor is None:
             return seen
         cursor = page.next_cursor
+    raise AssertionError("the walk did not end")
 
 
 # --- listing and details ------------------------------------------------------------------------
@@ -159,7 +161,7 @@ def test_members_present_throughout_a_walk_are_returned_exactly_once(
     leaving = [ids[1], ids[9], ids[18]]
     seen: list[str | None] = []
     page = cohorts.list_members(session, workspace, "amplitude", "c", 4)
-    while True:
+    for _ in range(MAX_PAGES):
         seen.extend(view["external_id"] for view in page.items)
         if page.next_cursor is None:
             break
