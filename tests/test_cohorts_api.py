@@ -329,7 +329,10 @@ def test_members_present_throughout_a_walk_are_returned_exactly_once_despite_cha
         behind = sorted(set(seen) & set(names(30)) - left_seen)[:1]
         left_unseen.update(ahead)
         left_seen.update(behind)
-        changes = [{"user_ids": joining[:2]}, {"user_ids": ahead + behind, "should_remove": True}]
+        changes: list[dict[str, Any]] = [
+            {"user_ids": joining[:2]},
+            {"user_ids": ahead + behind, "should_remove": True},
+        ]
         sync(api, amplitude, "c", changes)
         joining = joining[2:]
     assert len(seen) == len(set(seen)), "a member was returned twice"
