@@ -4,7 +4,7 @@ import secrets
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from kohorte.store.dialect import dialect_insert
@@ -51,11 +51,24 @@ def alias_owners(
         return {}
     rows = session.execute(
         select(UserAlias.alias_label, UserAlias.alias_name, UserAlias.user_id).where(
-            UserAlias.workspace_id == workspace_id,
-            tuple_(UserAlias.alias_label, UserAlias.alias_name).in_(list(set(aliases))),
+            UserAlias.workspace_id == workspace_id, _any_alias_of(aliases)
         )
     ).all()
     return {(label, name): user_id for label, name, user_id in rows}
+
+
+def _any_alias_of(aliases: Collection[AliasKey]) -> ColumnElement[bool]:
+    # One "label = L AND name IN (...)" per label: both stores search the unique index with it,
+    # whereas PostgreSQL scans every alias of the label to test a row-value IN list.
+    names_by_label: dict[str, set[str]] = {}
+    for label, name in aliases:
+        names_by_label.setdefault(label, set()).add(name)
+    return or_(
+        *(
+            and_(UserAlias.alias_label == label, UserAlias.alias_name.in_(names))
+            for label, names in names_by_label.items()
+        )
+    )
 
 
 def device_owners(
