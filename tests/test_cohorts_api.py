@@ -310,7 +310,8 @@ def test_members_present_throughout_a_walk_are_returned_exactly_once_despite_cha
     # Users behind the cursor (early) and ahead of it (late) join while the walk goes on.
     api.track(amplitude.workspace, *names(4, "early"))
     fill(api, amplitude, "c", names(30))
-    api.track(amplitude.workspace, *names(4, "late"))
+    for late in names(4, "late"):  # one request each, so late0003 holds the highest user id
+        api.track(amplitude.workspace, late)
     joining = [
         user for pair in zip(names(4, "early"), names(4, "late"), strict=True) for user in pair
     ]
