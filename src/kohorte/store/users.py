@@ -4,14 +4,27 @@ import secrets
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, any_, bindparam, delete, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from kohorte.store.dialect import dialect_insert
+from kohorte.store.dialect import dialect_insert, is_postgresql
 from kohorte.store.models import Cohort, CohortMembership, User, UserAlias, UserDevice
 from kohorte.store.types import utcnow
 
 AliasKey = tuple[str, str]  # (alias_label, alias_name)
+
+
+def _one_of(
+    session: Session, column: InstrumentedAttribute[Any], values: Collection[Any]
+) -> ColumnElement[bool]:
+    """``column IN values``. On PostgreSQL the values travel as one array parameter: a cached
+    generic plan then still probes the index, where a list of a thousand parameters would be
+    tested against every row."""
+    distinct = list(set(values))
+    if is_postgresql(session):
+        return column == any_(bindparam(None, distinct, type_=ARRAY(column.type)))
+    return column.in_(distinct)
 
 
 def new_braze_id() -> str:
@@ -25,7 +38,7 @@ def users_by_external_id(
         return {}
     rows = session.execute(
         select(User.external_id, User.id).where(
-            User.workspace_id == workspace_id, User.external_id.in_(set(external_ids))
+            User.workspace_id == workspace_id, _one_of(session, User.external_id, external_ids)
         )
     ).all()
     return {external_id: user_id for external_id, user_id in rows if external_id is not None}
@@ -38,7 +51,7 @@ def users_by_braze_id(
         return {}
     rows = session.execute(
         select(User.braze_id, User.id).where(
-            User.workspace_id == workspace_id, User.braze_id.in_(set(braze_ids))
+            User.workspace_id == workspace_id, _one_of(session, User.braze_id, braze_ids)
         )
     )
     return dict(rows.all())
@@ -51,13 +64,13 @@ def alias_owners(
         return {}
     rows = session.execute(
         select(UserAlias.alias_label, UserAlias.alias_name, UserAlias.user_id).where(
-            UserAlias.workspace_id == workspace_id, _any_alias_of(aliases)
+            UserAlias.workspace_id == workspace_id, _any_alias_of(session, aliases)
         )
     ).all()
     return {(label, name): user_id for label, name, user_id in rows}
 
 
-def _any_alias_of(aliases: Collection[AliasKey]) -> ColumnElement[bool]:
+def _any_alias_of(session: Session, aliases: Collection[AliasKey]) -> ColumnElement[bool]:
     # One "label = L AND name IN (...)" per label: both stores search the unique index with it,
     # whereas PostgreSQL scans every alias of the label to test a row-value IN list.
     names_by_label: dict[str, set[str]] = {}
@@ -65,7 +78,7 @@ def _any_alias_of(aliases: Collection[AliasKey]) -> ColumnElement[bool]:
         names_by_label.setdefault(label, set()).add(name)
     return or_(
         *(
-            and_(UserAlias.alias_label == label, UserAlias.alias_name.in_(names))
+            and_(UserAlias.alias_label == label, _one_of(session, UserAlias.alias_name, names))
             for label, names in names_by_label.items()
         )
     )
@@ -78,7 +91,8 @@ def device_owners(
         return {}
     rows = session.execute(
         select(UserDevice.device_id, UserDevice.user_id).where(
-            UserDevice.workspace_id == workspace_id, UserDevice.device_id.in_(set(device_ids))
+            UserDevice.workspace_id == workspace_id,
+            _one_of(session, UserDevice.device_id, device_ids),
         )
     )
     return dict(rows.all())
@@ -87,7 +101,9 @@ def device_owners(
 def external_ids_of(session: Session, user_ids: Collection[int]) -> dict[int, str | None]:
     if not user_ids:
         return {}
-    rows = session.execute(select(User.id, User.external_id).where(User.id.in_(set(user_ids))))
+    rows = session.execute(
+        select(User.id, User.external_id).where(_one_of(session, User.id, user_ids))
+    )
     return dict(rows.all())
 
 
@@ -97,7 +113,7 @@ def alias_labels_of(session: Session, user_ids: Collection[int]) -> dict[int, di
         return {}
     rows = session.execute(
         select(UserAlias.user_id, UserAlias.alias_label, UserAlias.alias_name).where(
-            UserAlias.user_id.in_(set(user_ids))
+            _one_of(session, UserAlias.user_id, user_ids)
         )
     ).all()
     labels: dict[int, dict[str, str]] = {}
@@ -156,7 +172,7 @@ def custom_attributes_of(
     """Current attributes; rows locked on PostgreSQL (for_update) so read-modify-write holds."""
     if not user_ids:
         return {}
-    query = select(User.id, User.custom_attributes).where(User.id.in_(set(user_ids)))
+    query = select(User.id, User.custom_attributes).where(_one_of(session, User.id, user_ids))
     if for_update:
         query = query.order_by(User.id).with_for_update()
     rows = session.execute(query).all()
