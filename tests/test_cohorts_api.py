@@ -386,3 +386,13 @@ def test_cohorts_need_a_workspace_key(
     assert client.get(path, headers=bearer("krest_not-a-key")).status_code == 401
     assert client.get(path, headers=ADMIN_HEADERS).status_code == 401
     assert client.get(path, headers=bearer(amplitude.client_secret)).status_code == 401
+
+
+def test_the_longest_cohort_id_a_partner_may_send_is_readable(
+    client: TestClient, api: Api, amplitude: Integration
+) -> None:
+    longest = "é" * 500  # 1,000 UTF-8 bytes, the partner endpoints' limit
+    fill(api, amplitude, longest, ["alice"])
+    assert get(client, amplitude, detail_path(longest)).json()["size"] == 1
+    members = get(client, amplitude, members_path(longest)).json()["users"]
+    assert [user["external_id"] for user in members] == ["alice"]

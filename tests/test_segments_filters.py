@@ -66,7 +66,7 @@ def test_depth_and_size_bounds() -> None:
         ({**leaf("a"), "op": True}, "unknown operator a boolean"),
         ({**leaf("a"), "value": ["a"]}, "not a array"),
         ({**leaf("a"), "value": "\ud800"}, "filter.value must be a cohort id"),
-        ({**leaf("a"), "value": "é" * 499}, "at most 997 bytes"),
+        ({**leaf("a"), "value": "é" * 501}, "at most 1,000 bytes"),
     ],
 )
 def test_messages_say_what_is_wrong_and_where(raw: Any, message: str) -> None:

@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from kohorte.domain.errors import InvalidInput
-from kohorte.domain.text import is_storable, is_valid_name
+from kohorte.domain.text import is_valid_cohort_id, is_valid_name
 
 COHORT_ID_MESSAGE = "cohort_id must be a valid string"
 COHORT_CHANGES_MESSAGE = (
@@ -22,8 +22,6 @@ NAME_MESSAGE = "name must be a non-empty string"
 CREATED_AT_MESSAGE = "created_at must be a valid time as an ISO-8601 string"
 
 MAX_IDENTIFIERS_PER_REQUEST = 1000
-# cohort_id sits in a unique index; PostgreSQL's btree entries must stay well under ~2.7 kB.
-MAX_COHORT_ID_BYTES = 1000
 # Names are shown in filter drop-downs, never indexed: the cap only keeps them sane.
 MAX_COHORT_NAME_LENGTH = 1000
 
@@ -81,13 +79,9 @@ def parse_cohort_naming(body: Mapping[str, object]) -> CohortNaming:
 
 
 def _cohort_id(value: object) -> str:
-    if (
-        not isinstance(value, str)
-        or value == ""
-        or not is_storable(value)
-        or len(value.encode("utf-8")) > MAX_COHORT_ID_BYTES
-    ):
+    if not is_valid_cohort_id(value):
         raise InvalidInput(COHORT_ID_MESSAGE)
+    assert isinstance(value, str)
     return value
 
 

@@ -5,19 +5,16 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from kohorte.domain.errors import InvalidInput, NotFound
+from kohorte.domain.errors import NotFound
 from kohorte.domain.pagination import Page, check_limit, decode_cursor, page_from_keys
 from kohorte.domain.partners import PARTNER_NAME
-from kohorte.domain.text import is_valid_identifier
+from kohorte.domain.text import is_valid_cohort_id
 from kohorte.store import cohort_reads as store
 from kohorte.store import partners as partner_store
 from kohorte.store.models import Cohort, CohortSync
 from kohorte.store.user_views import UserView, user_views
 
 RECENT_SYNCS_SHOWN = 20
-# User ids are 64-bit; a cursor outside that range was not made by kohorte (and SQLite could
-# not even bind it).
-LARGEST_USER_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -49,7 +46,7 @@ def list_members(
     """One page of members ordered by user id; members present throughout a walk are each
     returned exactly once, whatever else joins or leaves meanwhile."""
     page_size = check_limit(limit)
-    after = _user_id_after(cursor)
+    after = decode_cursor(cursor)
     cohort = require_cohort(session, workspace_id, partner, cohort_id)
     keys = store.member_ids_after(session, cohort.id, after, page_size + 1)
     page_keys, next_cursor = page_from_keys(keys, page_size)
@@ -60,7 +57,7 @@ def require_cohort(session: Session, workspace_id: str, partner: str, cohort_id:
     # Text the store could never hold (NUL, lone surrogates, oversized) names no cohort; it is
     # answered without a query and never echoed back.
     cohort = None
-    if PARTNER_NAME.fullmatch(partner) and is_valid_identifier(cohort_id):
+    if PARTNER_NAME.fullmatch(partner) and is_valid_cohort_id(cohort_id):
         cohort = store.find_cohort(session, workspace_id, partner, cohort_id)
     if cohort is None:
         raise NotFound(_cohort_not_found(partner, cohort_id))
@@ -75,13 +72,6 @@ def _require_partner(session: Session, partner: str) -> None:
 
 
 def _cohort_not_found(partner: str, cohort_id: str) -> str:
-    if PARTNER_NAME.fullmatch(partner) and is_valid_identifier(cohort_id):
+    if PARTNER_NAME.fullmatch(partner) and is_valid_cohort_id(cohort_id):
         return f"Cohort '{cohort_id}' of partner '{partner}' not found"
     return "Cohort not found"
-
-
-def _user_id_after(cursor: str | None) -> int | None:
-    after = decode_cursor(cursor)
-    if after is not None and abs(after) > LARGEST_USER_ID:
-        raise InvalidInput("cursor is not valid; pass next_cursor from the previous page")
-    return after

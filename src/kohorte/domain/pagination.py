@@ -10,6 +10,7 @@ from kohorte.domain.errors import InvalidInput
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+MAX_KEY = 2**63 - 1  # keys are BIGINT ids; a forged cursor beyond that is invalid, not a 500
 
 Item = TypeVar("Item")
 
@@ -42,7 +43,7 @@ def decode_cursor(cursor: str | None) -> int | None:
         after = json.loads(base64.urlsafe_b64decode(padded.encode()))["after"]
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeError):
         raise InvalidInput("cursor is not valid; pass next_cursor from the previous page") from None
-    if not isinstance(after, int) or isinstance(after, bool):
+    if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after <= MAX_KEY:
         raise InvalidInput("cursor is not valid; pass next_cursor from the previous page")
     return after
 

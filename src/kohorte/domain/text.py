@@ -3,6 +3,8 @@
 # Identifiers longer than this are refused where kohorte stores them (the SDKs' own cap).
 MAX_IDENTIFIER_BYTES = 997
 MAX_NAME_LENGTH = 255
+# cohort_id sits in a unique index; PostgreSQL's btree entries must stay well under ~2.7 kB.
+MAX_COHORT_ID_BYTES = 1000
 
 
 def is_storable(text: str) -> bool:
@@ -22,6 +24,15 @@ def is_valid_identifier(value: object) -> bool:
         and value != ""
         and is_storable(value)
         and len(value.encode("utf-8")) <= MAX_IDENTIFIER_BYTES
+    )
+
+
+def is_valid_cohort_id(value: object) -> bool:
+    return (
+        isinstance(value, str)
+        and value != ""
+        and is_storable(value)
+        and len(value.encode("utf-8")) <= MAX_COHORT_ID_BYTES
     )
 
 

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from kohorte.domain.errors import InvalidInput
 from kohorte.domain.partners import PARTNER_NAME
-from kohorte.domain.text import is_valid_identifier
+from kohorte.domain.text import is_valid_cohort_id
 
 # Bounds that no real segment comes near and that keep the compiled SQL small.
 MAX_DEPTH = 8
@@ -113,9 +113,9 @@ class _Parser:
             raise InvalidInput(f"{path}: a filter may name at most {MAX_LEAVES} cohorts")
         partner = _partner_of(raw["filter"], f"{path}.filter")
         includes = _includes(raw["op"], f"{path}.op")
-        if not is_valid_identifier(raw["value"]):
+        if not is_valid_cohort_id(raw["value"]):
             raise InvalidInput(
-                f"{path}.value must be a cohort id (a non-empty string of at most 997 bytes), "
+                f"{path}.value must be a cohort id (a non-empty string of at most 1,000 bytes), "
                 f"not {shown(raw['value'])}"
             )
         return Leaf(CohortRef(partner, raw["value"]), includes, path)

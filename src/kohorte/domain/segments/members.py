@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from kohorte.domain.errors import InvalidInput
 from kohorte.domain.pagination import Page, check_limit, decode_cursor, page_from_keys
 from kohorte.domain.segments.compiler import Members, resolve, resolve_strictly
 from kohorte.domain.segments.filters import parse_filter
@@ -21,7 +20,6 @@ from kohorte.store.database import read_only_session
 from kohorte.store.user_views import UserView, user_views
 
 EXPORT_BATCH = 1000
-LARGEST_USER_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -37,7 +35,7 @@ def segment_size(session: Session, workspace_id: str, segment_id: str) -> int:
 def segment_members(
     session: Session, workspace_id: str, segment_id: str, limit: int | None, cursor: str | None
 ) -> Page[UserView]:
-    page_size, after = check_limit(limit), _after(cursor)
+    page_size, after = check_limit(limit), decode_cursor(cursor)
     found = _stored_members(session, workspace_id, segment_id)
     return _page(session, found, after, page_size)
 
@@ -93,10 +91,3 @@ def _page(session: Session, found: Members, after: int | None, limit: int) -> Pa
 def _stored_members(session: Session, workspace_id: str, segment_id: str) -> Members:
     tree = stored_filter(get_segment(session, workspace_id, segment_id))
     return Members(tree, resolve(session, workspace_id, tree), workspace_id)
-
-
-def _after(cursor: str | None) -> int | None:
-    after = decode_cursor(cursor)
-    if after is not None and not 0 <= after <= LARGEST_USER_ID:
-        raise InvalidInput("cursor is not valid; pass next_cursor from the previous page")
-    return after
