@@ -160,7 +160,9 @@ def test_import_service_commits_per_batch(session: Session) -> None:
         session, workspace_id, lines, lambda: commits.append(len(commits))
     )
     assert report.imported == 2001
-    assert len(commits) == 4  # once before reading, then after each batch of 1,000
+    # Once before reading, after each of the 3 batches, after the statistics refreshes that
+    # follow batches 1 and 2.
+    assert len(commits) == 6
 
 
 def test_import_service_needs_an_existing_workspace(session: Session) -> None:
@@ -175,7 +177,7 @@ def test_store_failure_midway_keeps_earlier_batches_and_says_where(session: Sess
 
     def commit() -> None:
         calls.append(1)
-        if len(calls) == 3:
+        if len(calls) == 4:  # before reading, batch 1, statistics, batch 2
             raise OperationalError("COMMIT", {}, Exception("connection lost"))
         session.commit()
 

@@ -4,7 +4,7 @@ import secrets
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, any_, bindparam, delete, or_, select, update
+from sqlalchemy import ColumnElement, and_, any_, bindparam, delete, or_, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -272,3 +272,10 @@ def cohorts_of(
     for user_id, partner, cohort_id, name in rows:
         cohorts.setdefault(user_id, []).append((partner, cohort_id, name))
     return cohorts
+
+
+def refresh_statistics(session: Session) -> None:
+    """Let PostgreSQL's planner see how far a bulk import has grown the users tables: with
+    autovacuum lagging (or off) it would keep planning for empty tables."""
+    if is_postgresql(session):
+        session.execute(text("ANALYZE users, user_aliases, user_devices"))

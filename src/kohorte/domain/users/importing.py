@@ -8,6 +8,7 @@ attributes merged, aliases and devices added. Lines without an external id name 
 an alias or device already known, or become a new user.
 """
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -17,7 +18,10 @@ from sqlalchemy.orm import Session
 from kohorte.domain.errors import InvalidInput, NotFound, StoreUnavailable
 from kohorte.domain.users.import_batch import write_batch
 from kohorte.domain.users.import_lines import ImportLine, RawLine, parse_line
+from kohorte.store import users as store
 from kohorte.store.workspaces import workspace_exists
+
+logger = logging.getLogger(__name__)
 
 BATCH_LINES = 1000
 MAX_REPORTED_ERRORS = 1000
@@ -34,6 +38,7 @@ class ImportReport:
     imported: int = 0
     errors: list[LineError] = field(default_factory=list)
     errors_not_shown: int = 0
+    batches: int = 0
 
     def add_error(self, line: int, message: str) -> None:
         if len(self.errors) < MAX_REPORTED_ERRORS:
@@ -93,5 +98,19 @@ def _write(
             "before it were imported; retry from that line"
         ) from None
     report.imported += len(batch)
+    report.batches += 1
     for line, message in notes:
         report.add_error(line, message)
+    if report.batches & (report.batches - 1) == 0:
+        _refresh_statistics(session, commit)
+
+
+def _refresh_statistics(session: Session, commit: Callable[[], None]) -> None:
+    """After batches 1, 2, 4, 8, ... (a dozen times for a million lines) so that lookups keep
+    their indexes as the tables grow. Only an optimisation: a failure is logged, not fatal."""
+    try:
+        store.refresh_statistics(session)
+        commit()
+    except SQLAlchemyError as error:
+        session.rollback()
+        logger.warning("could not refresh statistics during an import: %s", type(error).__name__)
