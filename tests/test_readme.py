@@ -138,10 +138,18 @@ def readme_shell(
 def test_walkthrough_runs_as_written(readme_shell: Shell) -> None:
     steps = walkthrough_steps()
     assert sum(step.startswith("# =>") for step in steps) >= 5
+    members: list[Any] = []
     for step in steps:
         readme_shell.run(step)
-    members = readme_shell.last["users"]
+        if step.startswith("curl") and "/power-users/users" in step:
+            members = readme_shell.last["users"]
     assert sorted(user["external_id"] for user in members) == ["alice", "carol"]
+    # The prose after the walk-through describes the export the last command printed.
+    [alice] = readme_shell.last["users"]
+    assert alice["devices"] == [{"device_id": "phone-42"}]
+    assert alice["cohorts"] == [
+        {"partner": "amplitude", "cohort_id": "power-users", "name": "Power users"}
+    ]
 
 
 def test_the_test_command_is_one_line_and_ci_runs_it() -> None:
