@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kohorte.domain import errors
@@ -73,6 +73,10 @@ async def handle_http_exception(_request: Request, exc: Exception) -> JSONRespon
 async def handle_store_error(_request: Request, exc: Exception) -> JSONResponse:
     # Connection loss and lock time-outs are worth a retry; anything else from the database is
     # a bug of ours, logged without parameters (they may hold identifiers or keys).
+    if isinstance(exc, IntegrityError):
+        # Unique keys are checked up front; a violation here means a concurrent request
+        # created the same user, alias or device first. Retrying sees its result.
+        return error_response(409, "The request conflicted with a concurrent change; retry it")
     if isinstance(exc, OperationalError):
         logger.warning("store unavailable: %s", type(exc.orig).__name__)
         return error_response(503, "Store unavailable, retry later")

@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_CACHE_KIB = 32 * 1024
 
 
 def normalise_url(raw_url: str) -> URL:
@@ -25,6 +25,10 @@ def create_store_engine(raw_url: str, **kwargs: Any) -> Engine:
     if url.get_backend_name() == "sqlite":
         return _create_sqlite_engine(url, **kwargs)
     kwargs.setdefault("pool_pre_ping", True)
+    # No server-side prepared statements: psycopg prepares a statement after a few runs, and
+    # PostgreSQL may then settle on a generic plan that ignores the batch at hand (seen as
+    # sequential scans for identifier lookups after bulk loads).
+    kwargs.setdefault("connect_args", {"prepare_threshold": None})
     return create_engine(url, **kwargs)
 
 
@@ -32,7 +36,6 @@ def _create_sqlite_engine(url: URL, **kwargs: Any) -> Engine:
     kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
     if url.database in (None, "", ":memory:"):
         raise ValueError("kohorte needs a SQLite file, not an in-memory database")
-    kwargs.setdefault("poolclass", NullPool)
     engine = create_engine(url, **kwargs)
     event.listen(engine, "connect", _configure_sqlite_connection)
     event.listen(engine, "begin", _begin_immediate)
@@ -48,6 +51,8 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    # The default 2 MB page cache makes lookups slow down as a store of millions grows.
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.close()
 
 
