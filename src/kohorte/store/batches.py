@@ -20,7 +20,8 @@ from kohorte.store.dialect import is_postgresql
 def in_batch(
     session: Session, column: QueryableAttribute[Any], values: Collection[Any]
 ) -> ColumnElement[bool]:
+    distinct = list(set(values))
     if is_postgresql(session):
         item_type: TypeEngine[Any] = column.expression.type
-        return column == any_(literal(list(values), ARRAY(item_type)))
-    return column.in_(values)
+        return column == any_(literal(distinct, ARRAY(item_type)))
+    return column.in_(distinct)

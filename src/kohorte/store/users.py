@@ -4,44 +4,20 @@ import secrets
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, any_, bindparam, delete, or_, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import ColumnElement, and_, delete, or_, select, text, update
+from sqlalchemy.orm import Session
 
+from kohorte.store.batches import in_batch
 from kohorte.store.dialect import dialect_insert, is_postgresql
+from kohorte.store.matching import users_by_external_id as users_by_external_id
 from kohorte.store.models import Cohort, CohortMembership, User, UserAlias, UserDevice
 from kohorte.store.types import utcnow
 
 AliasKey = tuple[str, str]  # (alias_label, alias_name)
 
 
-def _one_of(
-    session: Session, column: InstrumentedAttribute[Any], values: Collection[Any]
-) -> ColumnElement[bool]:
-    """``column IN values``. On PostgreSQL the values travel as one array parameter: a cached
-    generic plan then still probes the index, where a list of a thousand parameters would be
-    tested against every row."""
-    distinct = list(set(values))
-    if is_postgresql(session):
-        return column == any_(bindparam(None, distinct, type_=ARRAY(column.type)))
-    return column.in_(distinct)
-
-
 def new_braze_id() -> str:
     return secrets.token_hex(12)
-
-
-def users_by_external_id(
-    session: Session, workspace_id: str, external_ids: Collection[str]
-) -> dict[str, int]:
-    if not external_ids:
-        return {}
-    rows = session.execute(
-        select(User.external_id, User.id).where(
-            User.workspace_id == workspace_id, _one_of(session, User.external_id, external_ids)
-        )
-    ).all()
-    return {external_id: user_id for external_id, user_id in rows if external_id is not None}
 
 
 def users_by_braze_id(
@@ -51,7 +27,7 @@ def users_by_braze_id(
         return {}
     rows = session.execute(
         select(User.braze_id, User.id).where(
-            User.workspace_id == workspace_id, _one_of(session, User.braze_id, braze_ids)
+            User.workspace_id == workspace_id, in_batch(session, User.braze_id, braze_ids)
         )
     )
     return dict(rows.all())
@@ -78,7 +54,7 @@ def _any_alias_of(session: Session, aliases: Collection[AliasKey]) -> ColumnElem
         names_by_label.setdefault(label, set()).add(name)
     return or_(
         *(
-            and_(UserAlias.alias_label == label, _one_of(session, UserAlias.alias_name, names))
+            and_(UserAlias.alias_label == label, in_batch(session, UserAlias.alias_name, names))
             for label, names in names_by_label.items()
         )
     )
@@ -92,7 +68,7 @@ def device_owners(
     rows = session.execute(
         select(UserDevice.device_id, UserDevice.user_id).where(
             UserDevice.workspace_id == workspace_id,
-            _one_of(session, UserDevice.device_id, device_ids),
+            in_batch(session, UserDevice.device_id, device_ids),
         )
     )
     return dict(rows.all())
@@ -102,7 +78,7 @@ def external_ids_of(session: Session, user_ids: Collection[int]) -> dict[int, st
     if not user_ids:
         return {}
     rows = session.execute(
-        select(User.id, User.external_id).where(_one_of(session, User.id, user_ids))
+        select(User.id, User.external_id).where(in_batch(session, User.id, user_ids))
     )
     return dict(rows.all())
 
@@ -113,7 +89,7 @@ def alias_labels_of(session: Session, user_ids: Collection[int]) -> dict[int, di
         return {}
     rows = session.execute(
         select(UserAlias.user_id, UserAlias.alias_label, UserAlias.alias_name).where(
-            _one_of(session, UserAlias.user_id, user_ids)
+            in_batch(session, UserAlias.user_id, user_ids)
         )
     ).all()
     labels: dict[int, dict[str, str]] = {}
@@ -172,7 +148,7 @@ def custom_attributes_of(
     """Current attributes; rows locked on PostgreSQL (for_update) so read-modify-write holds."""
     if not user_ids:
         return {}
-    query = select(User.id, User.custom_attributes).where(_one_of(session, User.id, user_ids))
+    query = select(User.id, User.custom_attributes).where(in_batch(session, User.id, user_ids))
     if for_update:
         query = query.order_by(User.id).with_for_update()
     rows = session.execute(query).all()
