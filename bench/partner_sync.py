@@ -13,38 +13,22 @@ import argparse
 import random
 import statistics
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, text
+from tests.databases import throwaway_postgres_database
 
 from kohorte.api.app import create_app
 from kohorte.domain import cohort_sync, integrations, partners, workspaces
 from kohorte.domain.partner_auth import PartnerClient
 from kohorte.settings import Settings
-from kohorte.store.database import create_store_engine, make_session_factory, normalise_url
+from kohorte.store.database import create_store_engine, make_session_factory
 from kohorte.store.migrate import upgrade_to_head
 
 PARTNER = "bench"
 ADMIN_TOKEN = "bench-admin-token-0123456789"
-
-
-@contextmanager
-def throwaway_database(base_url: str) -> Iterator[str]:
-    name = f"kohorte_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(normalise_url(base_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 SEED_SQL = [
@@ -124,7 +108,7 @@ def report(label: str, durations: list[float]) -> None:
 
 
 def run(base_url: str, users: int, runs: int, warmup: int) -> None:
-    with throwaway_database(base_url) as url:
+    with throwaway_postgres_database(base_url, "kohorte_bench") as url:
         engine = create_store_engine(url)
         upgrade_to_head(engine)
         started = time.perf_counter()

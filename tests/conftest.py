@@ -5,28 +5,23 @@ state; every test starts from empty tables.
 """
 
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from kohorte.api.app import create_app
 from kohorte.settings import Settings
-from kohorte.store.database import create_store_engine, make_session_factory, normalise_url
+from kohorte.store.database import create_store_engine, make_session_factory
 from kohorte.store.migrate import upgrade_to_head
 from kohorte.store.models import Base
+from tests.databases import throwaway_postgres_database
 from tests.support import ADMIN_TOKEN, Api
 
 TEST_DATABASE_ENV = "KOHORTE_TEST_DATABASE_URL"
-
-
-def _postgres_admin_engine(base_url: str) -> Engine:
-    return create_engine(normalise_url(base_url), isolation_level="AUTOCOMMIT")
 
 
 @pytest.fixture(scope="session")
@@ -35,16 +30,8 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not base_url.startswith("postgres"):
         yield f"sqlite:///{tmp_path_factory.mktemp('store') / 'kohorte-test.db'}"
         return
-    name = f"kohorte_test_{uuid.uuid4().hex[:12]}"
-    admin = _postgres_admin_engine(base_url)
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_postgres_database(base_url) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,13 +15,12 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, inspect
 from typer.testing import CliRunner
 
 from kohorte.cli import app as cli_app
 from kohorte.settings import get_settings
-from kohorte.store.database import create_store_engine, normalise_url
+from kohorte.store.database import create_store_engine
 from kohorte.store.migrate import (
     current_revision,
     downgrade_to_base,
@@ -32,6 +30,7 @@ from kohorte.store.migrate import (
     upgrade_to_head,
 )
 from kohorte.store.models import Base
+from tests.databases import throwaway_postgres_database
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL_TABLES = set(Base.metadata.tables)
@@ -43,16 +42,8 @@ def empty_database_url(tmp_path: Path) -> Iterator[str]:
     if not base_url.startswith("postgres"):
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
-    name = f"kohorte_migrations_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(normalise_url(base_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_postgres_database(base_url, "kohorte_migrations") as url:
+        yield url
 
 
 @pytest.fixture
