@@ -13,9 +13,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session
 
-from kohorte.domain.errors import KohorteError, NotFound
+from kohorte.domain.errors import KohorteError
 from kohorte.settings import Settings, get_settings
-from kohorte.store import workspaces as workspace_store
 from kohorte.store.database import create_store_engine, make_session_factory
 from kohorte.store.migrate import schema_is_current
 
@@ -79,12 +78,6 @@ def store_session() -> Iterator[Session]:
             except KohorteError as error:
                 session.rollback()
                 fail(error.message)
-
-
-def require_workspace(session: Session, workspace_id: str) -> None:
-    # Workspace API calls know their workspace from the key; admin commands name it.
-    if not workspace_store.workspace_exists(session, workspace_id):
-        raise NotFound(f"Workspace '{workspace_id}' not found")
 
 
 def _plain(value: Any) -> Any:

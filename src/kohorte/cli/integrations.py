@@ -7,11 +7,11 @@ from kohorte.cli.common import (
     emit_many,
     emit_one,
     record,
-    require_workspace,
     store_session,
     warn_shown_once,
 )
 from kohorte.domain import integrations
+from kohorte.domain.workspaces import require_workspace
 
 data_import_keys_app = typer.Typer(
     help="A workspace's data import keys for one partner.", no_args_is_help=True

@@ -7,10 +7,9 @@ from sqlalchemy.orm import Session
 
 from kohorte.domain.errors import NotFound
 from kohorte.domain.pagination import Page, check_limit, decode_cursor, page_from_keys
-from kohorte.domain.partners import PARTNER_NAME
+from kohorte.domain.partners import PARTNER_NAME, require_partner
 from kohorte.domain.text import is_valid_cohort_id
 from kohorte.store import cohort_reads as store
-from kohorte.store import partners as partner_store
 from kohorte.store.models import Cohort, CohortSync
 from kohorte.store.user_views import UserView, user_views
 
@@ -67,8 +66,7 @@ def require_cohort(session: Session, workspace_id: str, partner: str, cohort_id:
 def _require_partner(session: Session, partner: str) -> None:
     if not PARTNER_NAME.fullmatch(partner):
         raise NotFound("Partner not found: partner names match [a-z0-9][a-z0-9_-]*")
-    if partner_store.find_partner(session, partner) is None:
-        raise NotFound(f"Partner '{partner}' not found")
+    require_partner(session, partner)
 
 
 def _cohort_not_found(partner: str, cohort_id: str) -> str:

@@ -38,7 +38,7 @@ def delete_workspace(session: Session, workspace_id: str) -> None:
 def issue_rest_key(
     session: Session, workspace_id: str, name: str, permissions: Iterable[str] | None
 ) -> IssuedRestKey:
-    _require_workspace(session, workspace_id)
+    require_workspace(session, workspace_id)
     if not is_valid_name(name):
         raise InvalidInput("name must be a non-empty string of at most 255 characters")
     checked = None if permissions is None else _check_permissions(permissions)
@@ -48,17 +48,17 @@ def issue_rest_key(
 
 
 def list_rest_keys(session: Session, workspace_id: str) -> Sequence[RestApiKey]:
-    _require_workspace(session, workspace_id)
+    require_workspace(session, workspace_id)
     return store.list_rest_keys(session, workspace_id)
 
 
 def revoke_rest_key(session: Session, workspace_id: str, key_id: str) -> None:
-    _require_workspace(session, workspace_id)
+    require_workspace(session, workspace_id)
     if not store.revoke_rest_key(session, workspace_id, key_id, utcnow()):
         raise NotFound(f"REST API key '{key_id}' not found or already revoked")
 
 
-def _require_workspace(session: Session, workspace_id: str) -> None:
+def require_workspace(session: Session, workspace_id: str) -> None:
     if not store.workspace_exists(session, workspace_id):
         raise NotFound(f"Workspace '{workspace_id}' not found")
 

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from kohorte.domain.errors import InvalidInput, NotFound, StoreUnavailable
+from kohorte.domain.errors import InvalidInput, StoreUnavailable
 from kohorte.domain.users.import_batch import write_batch
 from kohorte.domain.users.import_lines import ImportLine, RawLine, parse_line
+from kohorte.domain.workspaces import require_workspace
 from kohorte.store import users as store
-from kohorte.store.workspaces import workspace_exists
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +53,7 @@ def import_users(
     lines: Iterable[RawLine],
     commit: Callable[[], None],
 ) -> ImportReport:
-    if not workspace_exists(session, workspace_id):
-        raise NotFound(f"Workspace '{workspace_id}' not found")
+    require_workspace(session, workspace_id)
     # Nothing stays open (nor, on SQLite, locked) while the first lines are still arriving.
     commit()
     report = ImportReport()
