@@ -21,8 +21,9 @@ from sqlalchemy import Engine, text
 from tests.databases import throwaway_postgres_database
 
 from kohorte.api.app import create_app
-from kohorte.domain import cohort_sync, integrations, partners, workspaces
-from kohorte.domain.partner_auth import PartnerClient
+from kohorte.domain import integrations, partners, workspaces
+from kohorte.domain.cohort_import import sync as cohort_sync
+from kohorte.domain.cohort_import.auth import PartnerClient
 from kohorte.settings import Settings
 from kohorte.store.database import create_store_engine, make_session_factory
 from kohorte.store.migrate import upgrade_to_head

@@ -8,10 +8,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 
-from sqlalchemy import Engine, delete, insert
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from kohorte.store.cohort_sizes import recount_cohort_sizes
 from kohorte.store.database import make_session_factory
 from kohorte.store.models import Cohort, CohortMembership, CohortSync, DataPointCount
 from kohorte.store.types import utcnow
@@ -35,7 +34,7 @@ def seed_cohort(
         name=name,
         created_at=created,
         updated_at=created,
-        size=0,
+        folded_size=0,
     )
     session.add(cohort)
     session.flush()
@@ -44,19 +43,42 @@ def seed_cohort(
 
 
 def add_members(session: Session, cohort_pk: int, user_ids: Iterable[int]) -> None:
-    rows = [{"cohort_pk": cohort_pk, "user_id": user_id} for user_id in user_ids]
+    """Open stays for the users (entered now) and set the cohort's size to its member count."""
+    now = utcnow()
+    rows = [{"cohort_pk": cohort_pk, "user_id": user_id, "entered_at": now} for user_id in user_ids]
     if rows:
         session.execute(insert(CohortMembership), rows)
-    recount_cohort_sizes(session, [cohort_pk])
+    _recount(session, cohort_pk)
 
 
 def remove_members(session: Session, cohort_pk: int, user_ids: Iterable[int]) -> None:
     session.execute(
-        delete(CohortMembership).where(
-            CohortMembership.cohort_pk == cohort_pk, CohortMembership.user_id.in_(list(user_ids))
+        update(CohortMembership)
+        .where(
+            CohortMembership.cohort_pk == cohort_pk,
+            CohortMembership.user_id.in_(list(user_ids)),
+            CohortMembership.left_at.is_(None),
         )
+        .values(left_at=utcnow())
     )
-    recount_cohort_sizes(session, [cohort_pk])
+    _recount(session, cohort_pk)
+
+
+def member_ids(session: Session, cohort_pk: int) -> set[int]:
+    """The cohort's members now: its open stays."""
+    query = select(CohortMembership.user_id).where(
+        CohortMembership.cohort_pk == cohort_pk, CohortMembership.left_at.is_(None)
+    )
+    return set(session.scalars(query))
+
+
+def _recount(session: Session, cohort_pk: int) -> None:
+    count = (
+        select(func.count())
+        .where(CohortMembership.cohort_pk == cohort_pk, CohortMembership.left_at.is_(None))
+        .scalar_subquery()
+    )
+    session.execute(update(Cohort).where(Cohort.id == cohort_pk).values(folded_size=count))
 
 
 def seed_sync(

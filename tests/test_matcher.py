@@ -1,24 +1,41 @@
 """The matcher: every matching rule, against users seeded straight into the store."""
 
+from typing import Any
+
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from kohorte.domain.cohort_requests import Identifier, IdKind
-from kohorte.domain.matcher import resolve
+from kohorte.domain.cohort_import import matcher
+from kohorte.domain.cohort_import.requests import Change, IdKind
 from kohorte.store.models import User
 from tests.seed import seed_user, seed_users_bulk, seed_workspace
 
+Identifier = tuple[IdKind, Any]
+
 
 def external(value: str) -> Identifier:
-    return Identifier(IdKind.EXTERNAL_ID, value)
+    return (IdKind.EXTERNAL_ID, value)
 
 
 def device(value: str) -> Identifier:
-    return Identifier(IdKind.DEVICE_ID, value)
+    return (IdKind.DEVICE_ID, value)
 
 
 def alias(label: str, name: str) -> Identifier:
-    return Identifier(IdKind.ALIAS, name, label)
+    return (IdKind.ALIAS, (label, name))
+
+
+def resolve(session: Session, workspace: str, identifiers: list[Identifier]) -> dict[Any, int]:
+    """The matcher on one change holding these identifiers, its answer keyed like the input."""
+    change = Change(
+        False, *([value for kind, value in identifiers if kind is wanted] for wanted in IdKind)
+    )
+    found = matcher.resolve(session, workspace, [change])
+    return {
+        **{external(value): user for value, user in found.external_ids.items()},
+        **{device(value): user for value, user in found.device_ids.items()},
+        **{(IdKind.ALIAS, key): user for key, user in found.aliases.items()},
+    }
 
 
 def test_user_ids_match_by_external_id(session: Session) -> None:

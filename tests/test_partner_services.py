@@ -5,21 +5,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from kohorte.domain import cohort_sync
-from kohorte.domain.cohort_requests import (
-    Identifier,
-    IdKind,
-    parse_cohort_changes,
-    parse_cohort_naming,
-)
+from kohorte.domain.cohort_import import sync as cohort_sync
+from kohorte.domain.cohort_import.auth import PartnerClient
+from kohorte.domain.cohort_import.plan import plan_sync
+from kohorte.domain.cohort_import.requests import Change, parse_cohort_changes, parse_cohort_naming
 from kohorte.domain.errors import InvalidInput
-from kohorte.domain.partner_auth import PartnerClient
 from kohorte.store.database import make_session_factory
-from kohorte.store.models import Cohort, CohortMembership, DataPointCount
+from kohorte.store.models import Cohort, CohortMembership
+from kohorte.store.types import utcnow
+from kohorte.store.usage import data_point_counts
 from tests.seed import seed_partner, seed_user, seed_users_bulk, seed_workspace
+
+TODAY = (utcnow().date(), utcnow().date())
 
 
 def test_parse_keeps_order_kinds_and_duplicates() -> None:
@@ -33,13 +35,9 @@ def test_parse_keeps_order_kinds_and_duplicates() -> None:
         }
     )
     first, second = parsed.changes
-    assert first.identifiers == (
-        Identifier(IdKind.EXTERNAL_ID, "a"),
-        Identifier(IdKind.EXTERNAL_ID, "a"),
-        Identifier(IdKind.ALIAS, "n", "l"),
-    )
-    assert (first.remove, second.remove) == (False, True)
-    assert second.identifiers == (Identifier(IdKind.DEVICE_ID, "d"),)
+    assert first == Change(False, ["a", "a"], [], [("l", "n")])
+    assert second == Change(True, [], ["d"], [])
+    assert parsed.size == 4
 
 
 def test_parse_naming_converts_to_utc() -> None:
@@ -55,22 +53,62 @@ def test_times_outside_the_calendar_after_conversion_are_refused(created_at: str
         parse_cohort_naming({"cohort_id": "c", "name": "N", "created_at": created_at})
 
 
+def replayed(steps: list[tuple[list[int], bool]], members: set[int]) -> tuple[int, int, set[int]]:
+    """The contract's reading of a request, one identifier at a time: the model of the plan."""
+    state, added, removed = set(members), 0, 0
+    for users, remove in steps:
+        for user in users:
+            if remove and user in state:
+                state.discard(user)
+                removed += 1
+            elif not remove and user not in state:
+                state.add(user)
+                added += 1
+    return added, removed, state
+
+
+def planned(steps: list[tuple[list[int], bool]], members: set[int]) -> tuple[int, int, set[int]]:
+    """The plan, with the store's answers simulated: who entered, who left."""
+    plan = plan_sync(steps)
+    entered = {user for user in plan.to_enter if user not in members}
+    left = {user for user in plan.to_leave if user in members}
+    added, removed = plan.counts(entered, left)
+    return added, removed, (members | entered) - left
+
+
 @pytest.mark.parametrize(
     ("steps", "members", "expected"),
     [
-        ([(1, False), (2, False)], set(), ([1, 2], [], 2, 0)),
-        ([(1, False), (1, True)], set(), ([], [], 1, 1)),
-        ([(1, True), (1, False)], {1}, ([], [], 1, 1)),
-        ([(1, False), (1, False)], set(), ([1], [], 1, 0)),
-        ([(1, True), (2, True)], {2}, ([], [2], 0, 1)),
-        ([(1, False)], {1}, ([], [], 0, 0)),
+        ([([1], False), ([2], False)], set(), (2, 0, {1, 2})),
+        ([([1], False), ([1], True)], set(), (1, 1, set())),
+        ([([1], True), ([1], False)], {1}, (1, 1, {1})),
+        ([([1, 1], False)], set(), (1, 0, {1})),
+        ([([1, 2], True)], {2}, (0, 1, set())),
+        ([([1], False)], {1}, (0, 0, {1})),
     ],
 )
 def test_membership_plan_replays_steps_in_order(
-    steps: list[tuple[int, bool]], members: set[int], expected: tuple[Any, ...]
+    steps: list[tuple[list[int], bool]], members: set[int], expected: tuple[Any, ...]
 ) -> None:
-    plan = cohort_sync.plan_memberships(steps, members)
-    assert (plan.to_insert, plan.to_delete, plan.added, plan.removed) == expected
+    assert planned(steps, members) == expected
+
+
+users = st.lists(st.integers(0, 5), max_size=6)
+
+
+@given(
+    steps=st.lists(st.tuples(users, st.booleans()), min_size=1, max_size=6),
+    members=st.sets(st.integers(0, 5)),
+)
+def test_plan_counts_equal_a_replay_one_identifier_at_a_time(
+    steps: list[tuple[list[int], bool]], members: set[int]
+) -> None:
+    assert planned(steps, members) == replayed(steps, members)
+
+
+def open_stays(session: Session) -> int | None:
+    query = select(func.count()).where(CohortMembership.left_at.is_(None))
+    return session.scalar(query)
 
 
 def client_for(session: Session) -> PartnerClient:
@@ -90,7 +128,7 @@ def test_sync_applies_and_keeps_size(session: Session) -> None:
     )
     assert (result.added, result.removed, result.unmatched, result.matched) == (2, 0, 1, 2)
     assert session.scalar(select(Cohort.size)) == 2
-    assert session.scalar(select(func.count()).select_from(CohortMembership)) == 2
+    assert open_stays(session) == 2
 
 
 def test_empty_changes_touch_nothing(session: Session) -> None:
@@ -126,6 +164,9 @@ def test_concurrent_syncs_of_one_cohort_keep_counts_exact(engine: Engine) -> Non
     assert sum(result.removed for result in removed) == 200
     with make_session_factory(engine)() as session:
         assert session.scalar(select(Cohort.size)) == 0
-        assert session.scalar(select(func.count()).select_from(CohortMembership)) == 0
+        assert open_stays(session) == 0
+        assert session.scalar(select(func.count()).select_from(CohortMembership)) == 200
         assert session.scalar(select(func.count()).select_from(Cohort)) == 1
-        assert session.scalar(select(DataPointCount.count)) == 400
+        assert [
+            count for _, _, count in data_point_counts(session, client.workspace_id, *TODAY)
+        ] == [400]

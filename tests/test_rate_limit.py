@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from kohorte.api.app import create_app
-from kohorte.domain.rate_limit import count_request, window_start
+from kohorte.domain.cohort_import.rate_limit import count_request, window_start
 from kohorte.settings import Settings
 from kohorte.store.models import DataImportKey, RateLimitWindow
 from tests.partner_support import changes_body, message, post, users_path

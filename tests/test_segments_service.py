@@ -7,13 +7,13 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from kohorte.domain import segments
 from kohorte.domain.errors import InvalidInput, NotFound
-from kohorte.store.models import Cohort, CohortMembership
 from tests.seed import seed_partner, seed_users_bulk, seed_workspace
+from tests.seed_cohorts import seed_cohort
 from tests.segments_support import evaluate, leaf
 
 COHORTS = ["a", "b", "c"]
@@ -35,12 +35,9 @@ def seeded(session: Session) -> Seeded:
     ids = dict(zip(names, seed_users_bulk(session, workspace_id, names), strict=True))
     members: dict[str, set[str]] = {}
     for cohort_id in COHORTS:
-        cohort = Cohort(workspace_id=workspace_id, partner_name="amplitude", cohort_id=cohort_id)
-        session.add(cohort)
-        session.flush()
         members[cohort_id] = {name for name in names if rng.random() < 0.4}
-        rows = [{"cohort_pk": cohort.id, "user_id": ids[name]} for name in members[cohort_id]]
-        session.execute(insert(CohortMembership), rows)
+        member_ids = [ids[name] for name in members[cohort_id]]
+        seed_cohort(session, workspace_id, "amplitude", cohort_id, name=None, members=member_ids)
     # Another workspace's users are never part of this one's segments.
     seed_users_bulk(session, seed_workspace(session, "other"), ["x1", "x2"])
     return Seeded(workspace_id, members, set(names))

@@ -1,30 +1,18 @@
 """Unit tests of the merge service and the identity plan, straight on the store."""
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kohorte.domain.users.identity_plan import OWNED_BY_OTHER, UNKNOWN_DEVICE, IdentityPlan
 from kohorte.domain.users.merge import merge_users
-from kohorte.store.models import Cohort, CohortMembership, User, UserAlias, UserDevice
+from kohorte.store.models import Cohort, User, UserAlias, UserDevice
 from tests.seed import seed_partner, seed_user, seed_workspace
+from tests.seed_cohorts import member_ids, seed_cohort
 
 
 def _cohort(session: Session, workspace_id: str, cohort_id: str, members: list[int]) -> int:
     seed_partner(session)
-    cohort = Cohort(workspace_id=workspace_id, partner_name="amplitude", cohort_id=cohort_id)
-    session.add(cohort)
-    session.flush()
-    if members:
-        rows = [{"cohort_pk": cohort.id, "user_id": member} for member in members]
-        session.execute(insert(CohortMembership), rows)
-    cohort.size = len(members)
-    session.flush()
-    return cohort.id
-
-
-def _members(session: Session, cohort_pk: int) -> set[int]:
-    query = select(CohortMembership.user_id).where(CohortMembership.cohort_pk == cohort_pk)
-    return set(session.scalars(query))
+    return seed_cohort(session, workspace_id, "amplitude", cohort_id, members=members)
 
 
 def _size(session: Session, cohort_pk: int) -> int:
@@ -47,8 +35,8 @@ def test_merge_moves_everything_and_recounts(session: Session) -> None:
     session.expire_all()
 
     assert session.get(User, source) is None
-    assert _members(session, both) == {target, other}
-    assert _members(session, source_only) == {target}
+    assert member_ids(session, both) == {target, other}
+    assert member_ids(session, source_only) == {target}
     assert [_size(session, c) for c in (both, source_only, target_only)] == [2, 1, 1]
     devices = session.scalars(select(UserDevice.device_id).where(UserDevice.user_id == target))
     assert set(devices) == {"t-dev", "s"}
@@ -69,7 +57,7 @@ def test_two_sources_with_one_label_merge_into_one_target(session: Session) -> N
     session.expire_all()
     held = session.scalars(select(UserAlias.alias_name).where(UserAlias.user_id == target))
     assert list(held) == ["a"]
-    assert _members(session, cohort) == {target}
+    assert member_ids(session, cohort) == {target}
     assert _size(session, cohort) == 1
     assert session.scalars(select(User.id)).all() == [target]
 
@@ -83,7 +71,7 @@ def test_merges_of_many_pairs_in_one_call(session: Session) -> None:
     cohort = _cohort(session, ws, "c", [source for source, _ in pairs])
     merge_users(session, pairs)
     session.expire_all()
-    assert _members(session, cohort) == {target for _, target in pairs}
+    assert member_ids(session, cohort) == {target for _, target in pairs}
     assert _size(session, cohort) == 30
     owners = dict(session.execute(select(UserDevice.device_id, UserDevice.user_id)).all())
     assert owners == {f"d{i}": target for i, (_, target) in enumerate(pairs)}

@@ -17,6 +17,8 @@ class Settings(BaseSettings):
     public_url: str | None = None
     partner_rate_limit_per_hour: int = Field(default=250_000, ge=0)
     log_level: str = "INFO"
+    # How often each worker folds pending cohort counter deltas; 0: never (reads stay exact).
+    counter_fold_seconds: float = Field(default=5.0, ge=0)
 
     @field_validator("admin_token")
     @classmethod

@@ -4,7 +4,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from kohorte import __version__
-from kohorte.api import ops
+from kohorte.api import maintenance, ops
 from kohorte.api.admin import router as admin_router
 from kohorte.api.body_limit import BodyLimitMiddleware
 from kohorte.api.errors import install_error_handlers
@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         version=__version__,
         description=DESCRIPTION,
         redirect_slashes=False,
+        lifespan=maintenance.lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine

@@ -9,6 +9,7 @@ from kohorte.domain.errors import InvalidInput, NotFound
 from kohorte.domain.keys import KeyKind, issue_key
 from kohorte.domain.permissions import Permission
 from kohorte.domain.text import is_valid_name
+from kohorte.store import memberships
 from kohorte.store import workspaces as store
 from kohorte.store.models import RestApiKey, Workspace
 from kohorte.store.types import utcnow
@@ -31,6 +32,7 @@ def list_workspaces(session: Session) -> Sequence[Workspace]:
 
 
 def delete_workspace(session: Session, workspace_id: str) -> None:
+    memberships.hold_workspace(session, workspace_id)  # no sync may add to it meanwhile
     if not store.delete_workspace(session, workspace_id):
         raise NotFound(f"Workspace '{workspace_id}' not found")
 

@@ -42,9 +42,11 @@ def recent_syncs(session: Session, cohort_pk: int, limit: int) -> Sequence[Cohor
 def member_ids_after(
     session: Session, cohort_pk: int, after_user_id: int | None, limit: int
 ) -> list[int]:
-    """Up to ``limit`` member ids above ``after_user_id``, ascending: a range scan of the
-    membership primary key (cohort_pk, user_id), so every page costs the same."""
-    query = select(CohortMembership.user_id).where(CohortMembership.cohort_pk == cohort_pk)
+    """Up to ``limit`` member ids above ``after_user_id``, ascending: a range scan of the index
+    of open stays (cohort_pk, user_id), so every page costs the same."""
+    query = select(CohortMembership.user_id).where(
+        CohortMembership.cohort_pk == cohort_pk, CohortMembership.left_at.is_(None)
+    )
     if after_user_id is not None:
         query = query.where(CohortMembership.user_id > after_user_id)
     return list(session.scalars(query.order_by(CohortMembership.user_id).limit(limit)))

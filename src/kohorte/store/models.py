@@ -5,6 +5,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     ForeignKey,
@@ -14,8 +15,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
+    select,
+    text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
 
 from kohorte.store.types import BigIntId, JsonDocument, UTCDateTime, utcnow
 
@@ -154,6 +158,40 @@ class UserDevice(Base):
     __table_args__ = (UniqueConstraint("workspace_id", "device_id"),)
 
 
+class CohortSync(Base):
+    """One accepted, non-empty change request to a cohort: the per-request sync log."""
+
+    __tablename__ = "cohort_syncs"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    # No foreign key on the tables every sync writes (see docs/architecture.md): a key check
+    # would lock the cohort row in every request. Workspace deletion removes these rows.
+    cohort_pk: Mapped[int] = mapped_column(BigIntId)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    added: Mapped[int] = mapped_column(Integer)
+    removed: Mapped[int] = mapped_column(Integer)
+    unmatched: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_cohort_syncs_cohort_received", "cohort_pk", "received_at"),)
+
+
+class CohortCounterDelta(Base):
+    """What one write changed in a cohort's counters, not yet folded into them.
+
+    Writers only insert these rows, so concurrent syncs of a cohort never wait on a shared
+    counter row; reads add the pending deltas to the folded counters, and a periodic fold
+    moves them into ``cohorts.folded_size`` and ``data_point_counts``.
+    """
+
+    __tablename__ = "cohort_counter_deltas"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    cohort_pk: Mapped[int] = mapped_column(BigInteger, index=True)
+    day: Mapped[date] = mapped_column(Date)
+    members: Mapped[int] = mapped_column(Integer)
+    data_points: Mapped[int] = mapped_column(Integer)
+
+
 class Cohort(Base):
     __tablename__ = "cohorts"
 
@@ -164,42 +202,59 @@ class Cohort(Base):
     name: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Kept in step with cohort_memberships by every write, so listing sizes costs no COUNT(*).
-    size: Mapped[int] = mapped_column(Integer, default=0)
-    last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The member count as of the last fold; ``size`` adds the deltas written since.
+    folded_size: Mapped[int] = mapped_column(Integer, default=0)
+
+    # Derived on read from what syncs write anyway, so no sync updates the cohort row.
+    size: Mapped[int] = column_property(
+        folded_size
+        + select(func.coalesce(func.sum(CohortCounterDelta.members), 0))
+        .where(CohortCounterDelta.cohort_pk == id)
+        .correlate_except(CohortCounterDelta)
+        .scalar_subquery()
+    )
+    last_synced_at: Mapped[datetime | None] = column_property(
+        select(func.max(CohortSync.received_at))
+        .where(CohortSync.cohort_pk == id)
+        .correlate_except(CohortSync)
+        .scalar_subquery()
+    )
 
     __table_args__ = (UniqueConstraint("workspace_id", "partner_name", "cohort_id"),)
 
 
+CURRENT = text("left_at IS NULL")
+
+
 class CohortMembership(Base):
+    """One stay of a user in a cohort: from ``entered_at`` until ``left_at`` (null: still in).
+
+    A remove closes the stay instead of deleting the row, so the table is also the membership
+    history. The current members are the open stays, which one partial unique index serves
+    (member walks, ON CONFLICT of adds, segment probes). No foreign keys: their checks would
+    lock every added user's row and the cohort row in every sync; deletes of users, merges and
+    workspace deletion remove memberships themselves.
+    """
+
     __tablename__ = "cohort_memberships"
 
-    cohort_pk: Mapped[int] = mapped_column(
-        ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True
+    cohort_pk: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        Index(
+            "uq_cohort_memberships_current",
+            "cohort_pk",
+            "user_id",
+            unique=True,
+            postgresql_where=CURRENT,
+            sqlite_where=CURRENT,
+        ),
+        # "Cohorts of a user" (exports, merges, deletes, NOT EXISTS in segments).
+        Index("ix_cohort_memberships_user_cohort", "user_id", "cohort_pk"),
     )
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
-    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    # The primary key serves "members of a cohort"; this one serves "cohorts of a user"
-    # (exports, merges, deletes, NOT EXISTS in segments).
-    __table_args__ = (Index("ix_cohort_memberships_user_cohort", "user_id", "cohort_pk"),)
-
-
-class CohortSync(Base):
-    """One accepted, non-empty change request to a cohort."""
-
-    __tablename__ = "cohort_syncs"
-
-    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
-    cohort_pk: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    added: Mapped[int] = mapped_column(Integer)
-    removed: Mapped[int] = mapped_column(Integer)
-    unmatched: Mapped[int] = mapped_column(Integer)
-
-    __table_args__ = (Index("ix_cohort_syncs_cohort_received", "cohort_pk", "received_at"),)
 
 
 class DataPointCount(Base):

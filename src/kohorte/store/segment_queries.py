@@ -1,8 +1,8 @@
 """Evaluating segment filters: one set-based statement per size or page, whatever the cohorts.
 
 A query walks either the workspace's users or, when the filter requires membership of some
-cohort, that cohort's members (its primary key index is ordered by user id, and no user outside
-it can match). The rest of the filter is a condition on the walked user id, made of EXISTS /
+cohort, that cohort's members (the index of open stays is ordered by user id, and no user
+outside it can match). The rest of the filter is a condition on the walked user id, made of EXISTS /
 NOT EXISTS over ``cohort_memberships``, which PostgreSQL plans as semi- and anti-joins.
 Pages are keyset walks on the user id.
 
@@ -35,9 +35,11 @@ def workspace_users(workspace_id: str) -> Walk:
 
 
 def cohort_members(cohort_pk: int) -> Walk:
-    # Served by the membership primary key (cohort_pk, user_id).
+    # Served by the index of open stays (cohort_pk, user_id) WHERE left_at IS NULL.
     walked = aliased(CohortMembership, name="walked")
-    return Walk(walked.user_id.expression, walked.cohort_pk == cohort_pk)
+    return Walk(
+        walked.user_id.expression, and_(walked.cohort_pk == cohort_pk, walked.left_at.is_(None))
+    )
 
 
 # --- building blocks of a compiled filter ------------------------------------------------------
@@ -48,7 +50,11 @@ def in_cohort(cohort_pk: int, user_id: ColumnElement[int], after: int | None) ->
     but not inequalities across a join, and without it a merge join would read the cohort's
     members from the start on every page.
     """
-    conditions = [CohortMembership.cohort_pk == cohort_pk, CohortMembership.user_id == user_id]
+    conditions = [
+        CohortMembership.cohort_pk == cohort_pk,
+        CohortMembership.user_id == user_id,
+        CohortMembership.left_at.is_(None),
+    ]
     if after is not None:
         conditions.append(CohortMembership.user_id > after)
     return exists().where(*conditions).correlate_except(CohortMembership)

@@ -6,29 +6,16 @@ and costs one statement for all pairs: the mapping becomes a CASE over the sourc
 
 from collections.abc import Mapping
 
-from sqlalchemy import Case, and_, case, exists, select, update
+from sqlalchemy import Case, and_, case, exists, update
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
-from kohorte.store.dialect import dialect_insert
-from kohorte.store.models import CohortMembership, UserAlias, UserDevice
+from kohorte.store.models import UserAlias, UserDevice
 
 Pairs = Mapping[int, int]
 
 
 def _target_of(pairs: Pairs, source_column: InstrumentedAttribute[int]) -> Case[int]:
     return case(pairs, value=source_column)
-
-
-def move_memberships(session: Session, pairs: Pairs) -> None:
-    """Copy the sources' memberships to their targets; a cohort holding both keeps one."""
-    table = CohortMembership.__table__
-    rows = select(
-        CohortMembership.cohort_pk,
-        _target_of(pairs, CohortMembership.user_id),
-        CohortMembership.added_at,
-    ).where(CohortMembership.user_id.in_(list(pairs)))
-    insert = dialect_insert(session, table).from_select(["cohort_pk", "user_id", "added_at"], rows)
-    session.execute(insert.on_conflict_do_nothing())
 
 
 def move_devices(session: Session, pairs: Pairs) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from kohorte.store.batches import in_batch
 from kohorte.store.dialect import dialect_insert, is_postgresql
-from kohorte.store.matching import users_by_external_id as users_by_external_id
+from kohorte.store.identities import users_by_external_id as users_by_external_id
 from kohorte.store.models import Cohort, CohortMembership, User, UserAlias, UserDevice
 from kohorte.store.types import utcnow
 
@@ -225,7 +225,8 @@ def _device_rows(workspace_id: str, devices: Mapping[str, int]) -> list[dict[str
 
 
 def delete_users(session: Session, user_ids: Collection[int]) -> int:
-    """Delete users; aliases, devices and memberships go with them (foreign key cascade)."""
+    """Delete users; aliases and devices go with them (foreign key cascade), memberships do
+    not (see ``memberships.remove_users``)."""
     if not user_ids:
         return 0
     result = session.execute(delete(User).where(User.id.in_(set(user_ids))))
@@ -241,7 +242,7 @@ def cohorts_of(
     rows = session.execute(
         select(CohortMembership.user_id, Cohort.partner_name, Cohort.cohort_id, Cohort.name)
         .join(Cohort, Cohort.id == CohortMembership.cohort_pk)
-        .where(CohortMembership.user_id.in_(set(user_ids)))
+        .where(CohortMembership.user_id.in_(set(user_ids)), CohortMembership.left_at.is_(None))
         .order_by(CohortMembership.user_id, Cohort.partner_name, Cohort.cohort_id)
     ).all()
     cohorts: dict[int, list[tuple[str, str, str | None]]] = {}

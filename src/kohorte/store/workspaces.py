@@ -6,7 +6,14 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from kohorte.store.models import RestApiKey, Workspace
+from kohorte.store.models import (
+    Cohort,
+    CohortCounterDelta,
+    CohortMembership,
+    CohortSync,
+    RestApiKey,
+    Workspace,
+)
 
 
 def add_workspace(session: Session, name: str) -> Workspace:
@@ -25,7 +32,11 @@ def workspace_exists(session: Session, workspace_id: str) -> bool:
 
 
 def delete_workspace(session: Session, workspace_id: str) -> bool:
-    """Delete a workspace; foreign keys cascade to everything in it."""
+    """Delete a workspace; foreign keys cascade to everything in it but the tables partner
+    syncs write, which have none (a key check per row would cost every sync), and go first."""
+    cohorts = select(Cohort.id).where(Cohort.workspace_id == workspace_id)
+    for table in (CohortMembership, CohortSync, CohortCounterDelta):
+        session.execute(delete(table).where(table.cohort_pk.in_(cohorts)))
     result = session.execute(delete(Workspace).where(Workspace.id == workspace_id))
     return bool(result.rowcount)  # type: ignore[attr-defined]
 

@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kohorte.api.deps import SettingsDep
 from kohorte.api.errors import handle_domain_error
-from kohorte.domain import partner_auth, rate_limit
+from kohorte.domain.cohort_import import auth as partner_auth
+from kohorte.domain.cohort_import import rate_limit
+from kohorte.domain.cohort_import.auth import PartnerClient
 from kohorte.domain.errors import InvalidInput, KohorteError
-from kohorte.domain.partner_auth import PartnerClient
 
 NOT_A_JSON_OBJECT_MESSAGE = "Request body must be a JSON object"
 RATE_LIMIT_HEADERS_STATE = "rate_limit_headers"

@@ -6,7 +6,7 @@ from kohorte.api import metrics
 from kohorte.api.deps import SessionDep
 from kohorte.api.partner import schemas
 from kohorte.api.partner.deps import JsonObjectDep, PartnerCallerDep, PartnerRoute
-from kohorte.domain import cohort_sync
+from kohorte.domain.cohort_import import sync as cohort_sync
 
 router = APIRouter(
     prefix="/partners/{partner}", tags=["partner cohort import"], route_class=PartnerRoute

@@ -11,8 +11,9 @@ from pydantic import BaseModel, Field
 
 from kohorte.api.partner.deps import NOT_A_JSON_OBJECT_MESSAGE
 from kohorte.api.responses import ErrorBody
-from kohorte.domain import cohort_requests as fields
-from kohorte.domain import partner_auth, rate_limit
+from kohorte.domain.cohort_import import auth as partner_auth
+from kohorte.domain.cohort_import import rate_limit
+from kohorte.domain.cohort_import import requests as fields
 
 
 class PartnerCredentials(BaseModel):

@@ -7,8 +7,9 @@ from sqlalchemy.orm import Session
 
 from kohorte.domain.errors import InvalidInput
 from kohorte.domain.users import fields
+from kohorte.store import cohort_counters, memberships
 from kohorte.store import users as store
-from kohorte.store.cohort_sizes import cohorts_of_users, recount_cohort_sizes
+from kohorte.store.types import utcnow
 
 MAX_IDENTIFIERS = 50
 KINDS = ("external_ids", "user_aliases", "braze_ids", "device_ids")
@@ -26,11 +27,16 @@ def delete_users(session: Session, workspace_id: str, request: DeleteRequest) ->
     """Delete the users found; unknown identifiers are not an error. Returns how many went."""
     kind, values = _one_kind(request)
     fields.check_limit(values, MAX_IDENTIFIERS, kind)
-    user_ids = _find(session, workspace_id, kind, values)
-    touched = cohorts_of_users(session, user_ids)
-    deleted = store.delete_users(session, user_ids)
-    recount_cohort_sizes(session, touched)
-    return deleted
+    memberships.hold_workspace(session, workspace_id)
+    return remove_users(session, _find(session, workspace_id, kind, values))
+
+
+def remove_users(session: Session, user_ids: Collection[int]) -> int:
+    """Delete users with everything they hold, their membership history included; the cohorts
+    they were in shrink by them. The caller holds the workspace's membership lock."""
+    lost = memberships.remove_users(session, user_ids)
+    cohort_counters.record(session, {pk: (n, 0) for pk, n in lost.items()}, utcnow().date())
+    return store.delete_users(session, user_ids)
 
 
 def _one_kind(request: DeleteRequest) -> tuple[str, list[object]]:

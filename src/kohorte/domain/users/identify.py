@@ -15,6 +15,7 @@ from kohorte.domain.users import fields
 from kohorte.domain.users.fields import Alias, Skipped
 from kohorte.domain.users.identity_plan import IdentityPlan
 from kohorte.domain.users.merge import merge_users
+from kohorte.store import memberships
 from kohorte.store import users as store
 from kohorte.store.users import AliasKey
 
@@ -131,6 +132,9 @@ def load_plan(
 
 
 def apply_plan(session: Session, workspace_id: str, plan: IdentityPlan) -> None:
+    if plan.merges:
+        # Before any other write: merges remove users, which partner syncs must not race.
+        memberships.hold_workspace(session, workspace_id)
     created = _create_users(session, workspace_id, plan)
 
     def real(user: int) -> int:

@@ -2,8 +2,9 @@
 
 The source disappears; its devices and cohort memberships move to the target (a cohort holding
 both keeps one member), its aliases move unless the target has one with the same label, and its
-custom attributes fill only those the target lacks. Cohort sizes are recounted for every cohort
-the sources were in.
+custom attributes fill only those the target lacks. A target enters the cohorts its source was
+in (a new stay from the merge on); the source's own history goes with it. Sizes change by the
+stays actually opened and closed, so they stay exact beside concurrent syncs.
 """
 
 from collections.abc import Iterable
@@ -11,20 +12,20 @@ from collections.abc import Iterable
 from sqlalchemy.orm import Session
 
 from kohorte.domain.users.attributes import fill_missing
-from kohorte.store import user_merge
+from kohorte.domain.users.deletion import remove_users
+from kohorte.store import cohort_counters, memberships, user_merge
 from kohorte.store import users as store
-from kohorte.store.cohort_sizes import cohorts_of_users, recount_cohort_sizes
+from kohorte.store.types import utcnow
 
 
 def merge_users(session: Session, pairs: Iterable[tuple[int, int]]) -> None:
-    """Merge each (source, target) pair; sources are distinct and never targets."""
-    pending = list(pairs)
-    if not pending:
-        return
-    touched = cohorts_of_users(session, [source for source, _ in pending])
-    for round_pairs in _rounds(pending):
+    """Merge each (source, target) pair; sources are distinct and never targets.
+
+    The caller holds the workspace's membership lock (``memberships.hold_workspace``), taken
+    before any other write of its transaction.
+    """
+    for round_pairs in _rounds(list(pairs)):
         _merge_round(session, round_pairs)
-    recount_cohort_sizes(session, touched)
 
 
 def _rounds(pairs: list[tuple[int, int]]) -> list[dict[int, int]]:
@@ -41,11 +42,12 @@ def _rounds(pairs: list[tuple[int, int]]) -> list[dict[int, int]]:
 
 
 def _merge_round(session: Session, pairs: dict[int, int]) -> None:
-    user_merge.move_memberships(session, pairs)
+    gained = memberships.carry_over(session, pairs, utcnow())
+    cohort_counters.record(session, {pk: (n, 0) for pk, n in gained.items()}, utcnow().date())
     user_merge.move_devices(session, pairs)
     user_merge.move_aliases(session, pairs)
     _fill_attributes(session, pairs)
-    store.delete_users(session, list(pairs))
+    remove_users(session, list(pairs))
 
 
 def _fill_attributes(session: Session, pairs: dict[int, int]) -> None:

@@ -1,4 +1,4 @@
-"""Set-based lookups of users by identifier, one statement per identifier kind."""
+"""Which user holds an identifier: set-based lookups, one statement per identifier kind."""
 
 from collections.abc import Collection
 

@@ -5,7 +5,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import NamedTuple
 
 from kohorte.domain.errors import InvalidInput
 from kohorte.domain.text import is_valid_cohort_id, is_valid_name
@@ -32,27 +31,33 @@ class IdKind(StrEnum):
     ALIAS = "aliases"
 
 
-class Identifier(NamedTuple):
-    """One identifier as sent; ``label`` is set for aliases only (``value`` is the alias name).
-
-    A tuple, not a dataclass: a batch hashes its identifiers thousands of times.
-    """
-
-    kind: IdKind
-    value: str
-    label: str | None = None
+AliasKey = tuple[str, str]  # (alias_label, alias_name), as the store keys aliases
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
-    identifiers: tuple[Identifier, ...]
+    """One object of ``cohort_changes``: identifiers as sent, kept per kind as plain strings
+    (a batch of 1,000 builds no object per identifier)."""
+
     remove: bool
+    external_ids: list[str]
+    device_ids: list[str]
+    aliases: list[AliasKey]
+
+    @property
+    def size(self) -> int:
+        return len(self.external_ids) + len(self.device_ids) + len(self.aliases)
 
 
 @dataclass(frozen=True)
 class CohortChanges:
     cohort_id: str
     changes: tuple[Change, ...]
+
+    @property
+    def size(self) -> int:
+        """The identifiers sent, over all changes and kinds."""
+        return sum(change.size for change in self.changes)
 
 
 @dataclass(frozen=True)
@@ -65,9 +70,10 @@ class CohortNaming:
 def parse_cohort_changes(body: Mapping[str, object]) -> CohortChanges:
     cohort_id = _cohort_id(body.get("cohort_id"))
     changes = _changes(body.get("cohort_changes"))
-    if sum(len(change.identifiers) for change in changes) > MAX_IDENTIFIERS_PER_REQUEST:
+    request = CohortChanges(cohort_id, changes)
+    if request.size > MAX_IDENTIFIERS_PER_REQUEST:
         raise InvalidInput(TOO_MANY_IDENTIFIERS_MESSAGE)
-    return CohortChanges(cohort_id, changes)
+    return request
 
 
 def parse_cohort_naming(body: Mapping[str, object]) -> CohortNaming:
@@ -97,33 +103,33 @@ def _change(value: object) -> Change:
     remove = value.get("should_remove", False)
     if not isinstance(remove, bool):
         raise InvalidInput(COHORT_CHANGES_MESSAGE)
-    identifiers = (
-        *_strings(value.get(IdKind.EXTERNAL_ID, []), IdKind.EXTERNAL_ID),
-        *_strings(value.get(IdKind.DEVICE_ID, []), IdKind.DEVICE_ID),
-        *_aliases(value.get(IdKind.ALIAS, [])),
+    return Change(
+        remove,
+        _strings(value.get(IdKind.EXTERNAL_ID, [])),
+        _strings(value.get(IdKind.DEVICE_ID, [])),
+        _aliases(value.get(IdKind.ALIAS, [])),
     )
-    return Change(identifiers, remove)
 
 
-def _strings(values: object, kind: IdKind) -> list[Identifier]:
-    if not isinstance(values, list) or not all(isinstance(item, str) for item in values):
+def _strings(values: object) -> list[str]:
+    if not isinstance(values, list) or not all(type(item) is str for item in values):
         raise InvalidInput(COHORT_CHANGES_MESSAGE)
-    return [Identifier(kind, item) for item in values]
+    return values
 
 
-def _aliases(values: object) -> list[Identifier]:
+def _aliases(values: object) -> list[AliasKey]:
     if not isinstance(values, list):
         raise InvalidInput(COHORT_CHANGES_MESSAGE)
     return [_alias(item) for item in values]
 
 
-def _alias(value: object) -> Identifier:
+def _alias(value: object) -> AliasKey:
     if not isinstance(value, dict):
         raise InvalidInput(COHORT_CHANGES_MESSAGE)
     name, label = value.get("alias_name"), value.get("alias_label")
     if not isinstance(name, str) or not isinstance(label, str):
         raise InvalidInput(COHORT_CHANGES_MESSAGE)
-    return Identifier(IdKind.ALIAS, name, label)
+    return (label, name)
 
 
 def _created_at(value: object) -> datetime:

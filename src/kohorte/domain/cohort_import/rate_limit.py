@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from kohorte.domain.errors import RateLimited
-from kohorte.store import rate_limits as store
+from kohorte.store.cohort_import import rate_limit as store
 
 WINDOW = timedelta(hours=1)
 RATE_LIMITED_MESSAGE = "Rate limit exceeded"

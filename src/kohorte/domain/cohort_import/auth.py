@@ -10,13 +10,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from kohorte.domain import rate_limit
+from kohorte.domain.cohort_import import rate_limit
+from kohorte.domain.cohort_import.rate_limit import RateLimitStatus
 from kohorte.domain.errors import Unauthenticated
 from kohorte.domain.keys import digest_key
-from kohorte.domain.rate_limit import RateLimitStatus
-from kohorte.store import integrations as client_keys
-from kohorte.store import partners as partner_keys
-from kohorte.store.models import DataImportKey
+from kohorte.store.cohort_import import auth as store
+from kohorte.store.cohort_import.auth import ClientKey
 from kohorte.store.types import utcnow
 
 INVALID_PARTNER_KEY_MESSAGE = "Invalid Partner API key"
@@ -46,38 +45,29 @@ def admit(
 
     Meant for a unit of work of its own, committed even when the request is rejected later.
     """
-    client = authenticate(
+    key = _authenticate(
         session, partner_name, body.get("partner_api_key"), body.get("client_secret")
     )
     now = utcnow()
-    client_keys.touch_data_import_key(session, client.key_id, now)
-    status = rate_limit.count_request(session, client.key_id, limit_per_hour, now)
-    return Admission(client, status)
+    store.touch_client_key(session, key, now)
+    status = rate_limit.count_request(session, key.id, limit_per_hour, now)
+    return Admission(PartnerClient(key.workspace_id, key.partner_name, key.id), status)
 
 
-def authenticate(
+def _authenticate(
     session: Session, partner_name: str, partner_api_key: object, client_secret: object
-) -> PartnerClient:
-    _require_partner_key(session, partner_name, partner_api_key)
-    key = _live_client_key(session, client_secret)
-    if key.partner_name != partner_name:
+) -> ClientKey:
+    found = store.find_credentials(session, _digest(partner_api_key), _digest(client_secret))
+    if found.partner_of_key is None or found.partner_of_key != partner_name:
+        raise Unauthenticated(INVALID_PARTNER_KEY_MESSAGE)
+    if found.client_key is None:
+        raise Unauthenticated(INVALID_CLIENT_SECRET_MESSAGE)
+    if found.client_key.partner_name != partner_name:
         # The contract echoes the secret the caller sent; it is that caller's own credential.
         raise Unauthenticated(PARTNER_NOT_ENABLED_MESSAGE.format(client_secret))
-    return PartnerClient(key.workspace_id, key.partner_name, key.id)
+    return found.client_key
 
 
-def _require_partner_key(session: Session, partner_name: str, presented: object) -> None:
-    if not isinstance(presented, str) or not presented:
-        raise Unauthenticated(INVALID_PARTNER_KEY_MESSAGE)
-    key = partner_keys.find_live_partner_key(session, digest_key(presented))
-    if key is None or key.partner_name != partner_name:
-        raise Unauthenticated(INVALID_PARTNER_KEY_MESSAGE)
-
-
-def _live_client_key(session: Session, presented: object) -> DataImportKey:
-    if not isinstance(presented, str) or not presented:
-        raise Unauthenticated(INVALID_CLIENT_SECRET_MESSAGE)
-    key = client_keys.find_live_data_import_key(session, digest_key(presented))
-    if key is None:
-        raise Unauthenticated(INVALID_CLIENT_SECRET_MESSAGE)
-    return key
+def _digest(presented: object) -> str:
+    # Nothing is stored under the empty digest, so a missing or non-string key matches nothing.
+    return digest_key(presented) if isinstance(presented, str) and presented else ""

@@ -1,0 +1,1 @@
+"""Partner cohort import (Braze-compatible): credentials, requests, matching, sync."""

@@ -1,0 +1,72 @@
+"""The matcher: which existing user each identifier of a cohort request stands for.
+
+``user_ids`` match by external id, ``aliases`` by (label, name), ``device_ids`` only users
+without an external id (an identified user is addressed by external id or alias). Cohort import
+never creates a user; an identifier that matches nobody is simply absent from the result.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from kohorte.domain.cohort_import.requests import AliasKey, Change
+from kohorte.domain.text import MAX_IDENTIFIER_BYTES, is_valid_identifier
+from kohorte.store import identities as store
+
+# A string of at most this many characters never exceeds MAX_IDENTIFIER_BYTES in UTF-8.
+_SURELY_SHORT = MAX_IDENTIFIER_BYTES // 4
+
+
+@dataclass(frozen=True)
+class Matches:
+    """The users found for a request's identifiers, per kind."""
+
+    external_ids: Mapping[str, int]
+    device_ids: Mapping[str, int]
+    aliases: Mapping[AliasKey, int]
+
+    def users_of(self, change: Change) -> list[int]:
+        """The users the change's identifiers matched, one entry per matched identifier."""
+        found = [self.external_ids[i] for i in change.external_ids if i in self.external_ids]
+        found += [self.device_ids[i] for i in change.device_ids if i in self.device_ids]
+        found += [self.aliases[a] for a in change.aliases if a in self.aliases]
+        return found
+
+
+def resolve(session: Session, workspace_id: str, changes: Sequence[Change]) -> Matches:
+    """Look up every identifier of the changes: at most one query per kind, whatever the batch
+    size; duplicates are looked up once. Identifiers the store could never hold (NUL, lone
+    surrogates, over 997 bytes) match nobody."""
+    external_ids = _matchable(i for change in changes for i in change.external_ids)
+    device_ids = _matchable(i for change in changes for i in change.device_ids)
+    aliases = {a for change in changes for a in change.aliases if _is_matchable_alias(a)}
+    return Matches(
+        store.users_by_external_id(session, workspace_id, external_ids),
+        store.anonymous_users_by_device_id(session, workspace_id, device_ids),
+        store.users_by_alias(session, workspace_id, aliases),
+    )
+
+
+def _matchable(values: Iterable[str]) -> set[str]:
+    """The values that could name a user; checked on the whole batch first, because a real
+    batch is all short, plain text and checking each value costs more than the lookup."""
+    wanted = set(values)
+    joined = "".join(wanted)
+    if "\x00" not in joined and _encodes(joined) and all(len(v) <= _SURELY_SHORT for v in wanted):
+        wanted.discard("")
+        return wanted
+    return {value for value in wanted if is_valid_identifier(value)}
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _is_matchable_alias(alias: AliasKey) -> bool:
+    label, name = alias
+    return is_valid_identifier(label) and is_valid_identifier(name)

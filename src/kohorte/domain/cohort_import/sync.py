@@ -1,0 +1,79 @@
+"""Cohort sync: naming partner cohorts and applying their membership changes.
+
+A change request costs a fixed handful of statements whatever its size: a shared lock on the
+workspace's memberships, the cohort's id, the matcher's lookups, one insert of the stays that
+open, one update of the stays that close, the sync log and one counter delta. No statement
+updates a row that another sync needs, so syncs of one cohort run side by side: the unique index
+of open stays decides, user by user, which of two concurrent adds enters.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from kohorte.domain.cohort_import import matcher
+from kohorte.domain.cohort_import.auth import PartnerClient
+from kohorte.domain.cohort_import.plan import SyncPlan, plan_sync
+from kohorte.domain.cohort_import.requests import (
+    CohortChanges,
+    parse_cohort_changes,
+    parse_cohort_naming,
+)
+from kohorte.store import cohort_counters, memberships
+from kohorte.store.cohort_import import sync as store
+from kohorte.store.types import utcnow
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    added: int
+    removed: int
+    unmatched: int
+    matched: int
+
+
+def name_cohort(session: Session, client: PartnerClient, body: Mapping[str, object]) -> None:
+    naming = parse_cohort_naming(body)
+    store.upsert_named_cohort(
+        session,
+        client.workspace_id,
+        client.partner_name,
+        naming.cohort_id,
+        naming.name,
+        naming.created_at,
+        utcnow(),
+    )
+
+
+def sync_cohort(session: Session, client: PartnerClient, body: Mapping[str, object]) -> SyncResult:
+    request = parse_cohort_changes(body)
+    if not request.changes:
+        return SyncResult(added=0, removed=0, unmatched=0, matched=0)  # a credentials check
+    return _apply(session, client, request)
+
+
+def _apply(session: Session, client: PartnerClient, request: CohortChanges) -> SyncResult:
+    now = utcnow()
+    # Deletes and merges of users wait for this lock, so no stay is opened for a user that is
+    # being deleted (the table has no foreign key that would catch it).
+    memberships.share_workspace(session, client.workspace_id)
+    cohort_pk = store.find_or_create_cohort(
+        session, client.workspace_id, client.partner_name, request.cohort_id, now
+    )
+    found = matcher.resolve(session, client.workspace_id, request.changes)
+    steps = [(found.users_of(change), change.remove) for change in request.changes]
+    added, removed = _write(session, cohort_pk, plan_sync(steps), now)
+    matched = sum(len(users) for users, _ in steps)
+    unmatched = request.size - matched
+    store.record_sync(session, cohort_pk, now, added, removed, unmatched)
+    # Every applied add or remove is one data point; no-ops and unmatched ids are free.
+    cohort_counters.record(session, {cohort_pk: (added - removed, added + removed)}, now.date())
+    return SyncResult(added, removed, unmatched, matched)
+
+
+def _write(session: Session, cohort_pk: int, plan: SyncPlan, now: datetime) -> tuple[int, int]:
+    entered = memberships.enter(session, cohort_pk, plan.to_enter, now)
+    left = memberships.leave(session, cohort_pk, plan.to_leave, now)
+    return plan.counts(entered, left)

@@ -1,0 +1,80 @@
+"""Cohort sizes and data points, kept without a counter row that every sync must update.
+
+Each write that changes memberships inserts one delta row per cohort it touched (members gained
+or lost, data points spent, on which UTC day). Reads add the pending deltas to the folded
+counters (``cohorts.folded_size``, ``data_point_counts``); ``fold`` moves deltas into them now
+and then. A fold is one atomic statement on PostgreSQL, and runs under the write lock on SQLite,
+so a delta is counted exactly once: either still pending or already folded.
+"""
+
+from collections.abc import Mapping
+from datetime import date
+
+from sqlalchemy import insert, text
+from sqlalchemy.orm import Session
+
+from kohorte.store.dialect import is_postgresql
+from kohorte.store.models import CohortCounterDelta
+
+# Per cohort pk: (members gained, negative when lost; data points spent).
+Deltas = Mapping[int, tuple[int, int]]
+
+# Only one fold at a time: two would lock the same cohort rows in different orders.
+FOLD_LOCK = 0x6B6F686F72746501
+
+PG_FOLD = text(
+    """
+    WITH folding AS (
+        DELETE FROM cohort_counter_deltas RETURNING cohort_pk, day, members, data_points
+    ), sizes AS (
+        UPDATE cohorts SET folded_size = cohorts.folded_size + gained.members
+        FROM (SELECT cohort_pk, sum(members) AS members FROM folding GROUP BY cohort_pk) gained
+        WHERE cohorts.id = gained.cohort_pk AND gained.members <> 0
+    )
+    INSERT INTO data_point_counts (workspace_id, partner_name, day, count)
+    SELECT c.workspace_id, c.partner_name, f.day, sum(f.data_points)
+    FROM folding f JOIN cohorts c ON c.id = f.cohort_pk
+    GROUP BY c.workspace_id, c.partner_name, f.day HAVING sum(f.data_points) > 0
+    ON CONFLICT (workspace_id, partner_name, day)
+    DO UPDATE SET count = data_point_counts.count + excluded.count
+    """
+)
+
+SQLITE_FOLD = [
+    text(
+        "UPDATE cohorts SET folded_size = folded_size + (SELECT sum(members) "
+        "FROM cohort_counter_deltas d WHERE d.cohort_pk = cohorts.id) "
+        "WHERE id IN (SELECT cohort_pk FROM cohort_counter_deltas)"
+    ),
+    text(
+        "INSERT INTO data_point_counts (workspace_id, partner_name, day, count) "
+        "SELECT c.workspace_id, c.partner_name, d.day, sum(d.data_points) "
+        "FROM cohort_counter_deltas d JOIN cohorts c ON c.id = d.cohort_pk "
+        "GROUP BY c.workspace_id, c.partner_name, d.day HAVING sum(d.data_points) > 0 "
+        "ON CONFLICT (workspace_id, partner_name, day) "
+        "DO UPDATE SET count = data_point_counts.count + excluded.count"
+    ),
+    text("DELETE FROM cohort_counter_deltas"),
+]
+
+
+def record(session: Session, deltas: Deltas, day: date) -> None:
+    rows = [
+        {"cohort_pk": cohort_pk, "day": day, "members": members, "data_points": points}
+        for cohort_pk, (members, points) in deltas.items()
+        if members or points
+    ]
+    if rows:
+        session.execute(insert(CohortCounterDelta), rows)
+
+
+def fold(session: Session) -> bool:
+    """Move the pending deltas into the counters; False when another fold is running."""
+    if is_postgresql(session):
+        if not session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": FOLD_LOCK}):
+            return False
+        session.execute(PG_FOLD)
+        return True
+    for statement in SQLITE_FOLD:
+        session.execute(statement)
+    return True
