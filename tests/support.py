@@ -5,7 +5,6 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from fastapi.testclient import TestClient
 
 ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
 ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -45,7 +44,9 @@ class Integration:
 
 
 class Api:
-    def __init__(self, client: TestClient) -> None:
+    """The API through a client: an in-process TestClient, or httpx against a running server."""
+
+    def __init__(self, client: httpx.Client) -> None:
         self.client = client
         self._partners: dict[str, PartnerHandle] = {}
 
