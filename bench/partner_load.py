@@ -731,7 +731,9 @@ LEGEND = {
         "the ratio is the median of kohorte's figure over the thinnest path's within each round",
         "(below 1x for ids/s and req/s means kohorte is slower). CPU per request is the",
         "user + system time of the server's processes, and of the database's backends on",
-        "PostgreSQL (on SQLite the database runs inside the server). The machine is shared, so",
+        "PostgreSQL (on SQLite the database runs inside the server). Users are loaded once per",
+        "engine, through kohorte with the first worker count, then PostgreSQL gets a VACUUM",
+        "ANALYZE (autovacuum is off on the development server). The machine is shared, so",
         "absolute figures are noisy; the ratios are what to read.",
     ],
     True: [
