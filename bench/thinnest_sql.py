@@ -55,8 +55,11 @@ PG_SQL: Mapping[str, Mapping[str, str]] = {
             ON CONFLICT (cohort_pk, user_id) WHERE left_at IS NULL DO NOTHING""",
         "remove": f"""UPDATE cohort_memberships SET left_at = now()
             WHERE cohort_pk = $1::bigint AND left_at IS NULL AND user_id IN ({PG_MATCHED})""",
-        "reset_sizes": """UPDATE cohorts SET size = (SELECT count(*) FROM cohort_memberships AS m
-            WHERE m.cohort_pk = cohorts.id AND m.left_at IS NULL)""",
+        # The size a cohort shows is folded_size plus its pending deltas.
+        "reset_sizes": """UPDATE cohorts SET folded_size = (SELECT count(*)
+            FROM cohort_memberships AS m WHERE m.cohort_pk = cohorts.id AND m.left_at IS NULL)
+            - COALESCE((SELECT sum(d.members) FROM cohort_counter_deltas AS d
+            WHERE d.cohort_pk = cohorts.id), 0)""",
     },
 }
 PG_COHORT = "SELECT id, workspace_id FROM cohorts WHERE partner_name = $1 AND cohort_id = $2"
@@ -96,8 +99,11 @@ SQLITE_SQL: Mapping[str, Mapping[str, str]] = {
             ON CONFLICT (cohort_pk, user_id) WHERE left_at IS NULL DO NOTHING""",
         "remove": """UPDATE cohort_memberships SET left_at = :now
             WHERE cohort_pk = :cohort AND left_at IS NULL AND user_id IN ({matched})""",
-        "reset_sizes": """UPDATE cohorts SET size = (SELECT count(*) FROM cohort_memberships AS m
-            WHERE m.cohort_pk = cohorts.id AND m.left_at IS NULL)""",
+        # The size a cohort shows is folded_size plus its pending deltas.
+        "reset_sizes": """UPDATE cohorts SET folded_size = (SELECT count(*)
+            FROM cohort_memberships AS m WHERE m.cohort_pk = cohorts.id AND m.left_at IS NULL)
+            - COALESCE((SELECT sum(d.members) FROM cohort_counter_deltas AS d
+            WHERE d.cohort_pk = cohorts.id), 0)""",
     },
 }
 SQLITE_BY_EXTERNAL_ID = (

@@ -24,7 +24,10 @@ def create_store_engine(raw_url: str, **kwargs: Any) -> Engine:
     url = normalise_url(raw_url)
     if url.get_backend_name() == "sqlite":
         return _create_sqlite_engine(url, **kwargs)
-    kwargs.setdefault("pool_pre_ping", True)
+    # No ping on every checkout (a round trip per transaction, two per partner request): a
+    # connection found dead fails its request with a 503 and SQLAlchemy then replaces every
+    # pooled connection, so the store being back is noticed by the next request.
+    kwargs.setdefault("pool_pre_ping", False)
     # No server-side prepared statements: psycopg prepares a statement after a few runs, and
     # PostgreSQL may then settle on a generic plan that ignores the batch at hand (seen as
     # sequential scans for identifier lookups after bulk loads).

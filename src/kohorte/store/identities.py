@@ -1,14 +1,61 @@
-"""Which user holds an identifier: set-based lookups, one statement per identifier kind."""
+"""Which user holds an identifier: one query per identifier kind, whatever the batch size.
+
+Each kind has one query (``*_holders``: identifier and user id, for a batch given as one
+parameter); the lookups run it and map identifiers to users, and partner syncs that only add or
+only remove put it inside their write (``matched_users``), so it is written once.
+"""
 
 from collections.abc import Collection
 
-from sqlalchemy import select
+from sqlalchemy import Select, false, literal, select, tuple_, union_all
 from sqlalchemy.orm import Session
 
-from kohorte.store.batches import in_batch
+from kohorte.store.batches import batch_pairs, in_batch
 from kohorte.store.models import User, UserAlias, UserDevice
 
 AliasKey = tuple[str, str]  # (alias_label, alias_name)
+UserQuery = Select[int]  # one column, user_id
+
+# Core columns, not the ORM entities: these run on every partner request, and the ORM's
+# statement machinery costs more than the lookups' own Python work.
+users = User.__table__.c
+devices = UserDevice.__table__.c
+aliases_ = UserAlias.__table__.c
+
+
+def external_id_holders(
+    session: Session, workspace_id: str, external_ids: Collection[str]
+) -> Select[str, int]:
+    return select(users.external_id, users.id).where(
+        users.workspace_id == workspace_id, in_batch(session, users.external_id, external_ids)
+    )
+
+
+def anonymous_device_holders(
+    session: Session, workspace_id: str, device_ids: Collection[str]
+) -> Select[str, int]:
+    """Owners of the devices that have no external id: identified users are matched by it."""
+    return (
+        select(devices.device_id, devices.user_id)
+        .join(User.__table__, users.id == devices.user_id)
+        .where(
+            devices.workspace_id == workspace_id,
+            in_batch(session, devices.device_id, device_ids),
+            users.external_id.is_(None),
+        )
+    )
+
+
+def alias_holders(
+    session: Session, workspace_id: str, aliases: Collection[AliasKey]
+) -> Select[str, str, int]:
+    """Exact (label, name) pairs; PostgreSQL probes the unique index on (workspace, label,
+    name) once per pair."""
+    pairs = batch_pairs(session, aliases)
+    return select(aliases_.alias_label, aliases_.alias_name, aliases_.user_id).where(
+        aliases_.workspace_id == workspace_id,
+        tuple_(aliases_.alias_label, aliases_.alias_name).in_(pairs),
+    )
 
 
 def users_by_external_id(
@@ -16,46 +63,46 @@ def users_by_external_id(
 ) -> dict[str, int]:
     if not external_ids:
         return {}
-    rows = session.execute(
-        select(User.external_id, User.id).where(
-            User.workspace_id == workspace_id,
-            in_batch(session, User.external_id, external_ids),
-        )
-    )
-    return {external_id: user_id for external_id, user_id in rows if external_id is not None}
+    rows = session.execute(external_id_holders(session, workspace_id, external_ids))
+    return dict(rows.all())
 
 
 def anonymous_users_by_device_id(
     session: Session, workspace_id: str, device_ids: Collection[str]
 ) -> dict[str, int]:
-    """Owners of the devices that have no external id: identified users are matched by it."""
     if not device_ids:
         return {}
-    rows = session.execute(
-        select(UserDevice.device_id, UserDevice.user_id)
-        .join(User, User.id == UserDevice.user_id)
-        .where(
-            UserDevice.workspace_id == workspace_id,
-            in_batch(session, UserDevice.device_id, device_ids),
-            User.external_id.is_(None),
-        )
-    )
+    rows = session.execute(anonymous_device_holders(session, workspace_id, device_ids))
     return dict(rows.all())
 
 
 def users_by_alias(
     session: Session, workspace_id: str, aliases: Collection[AliasKey]
 ) -> dict[AliasKey, int]:
-    """Looked up as label in (...) and name in (...), which the unique index on (workspace,
-    label, name) serves, then narrowed to the exact pairs (a batch holds few labels)."""
     if not aliases:
         return {}
-    rows = session.execute(
-        select(UserAlias.alias_label, UserAlias.alias_name, UserAlias.user_id).where(
-            UserAlias.workspace_id == workspace_id,
-            in_batch(session, UserAlias.alias_label, {label for label, _ in aliases}),
-            in_batch(session, UserAlias.alias_name, {name for _, name in aliases}),
-        )
-    )
-    wanted = set(aliases)
-    return {(label, name): user_id for label, name, user_id in rows if (label, name) in wanted}
+    rows = session.execute(alias_holders(session, workspace_id, aliases)).all()
+    return {(label, name): user_id for label, name, user_id in rows}
+
+
+def matched_users(
+    session: Session,
+    workspace_id: str,
+    external_ids: Collection[str],
+    device_ids: Collection[str],
+    aliases: Collection[AliasKey],
+) -> UserQuery:
+    """The user of every identifier that matches one, one row per matched identifier."""
+    parts: list[Select[int]] = []
+    if external_ids:
+        found = external_id_holders(session, workspace_id, external_ids).subquery()
+        parts.append(select(found.c.id.label("user_id")))
+    if device_ids:
+        found = anonymous_device_holders(session, workspace_id, device_ids).subquery()
+        parts.append(select(found.c.user_id))
+    if aliases:
+        found = alias_holders(session, workspace_id, aliases).subquery()
+        parts.append(select(found.c.user_id))
+    if not parts:
+        return select(literal(0).label("user_id")).where(false())
+    return parts[0] if len(parts) == 1 else select(union_all(*parts).subquery().c.user_id)

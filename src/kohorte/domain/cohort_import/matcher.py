@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from kohorte.domain.cohort_import.requests import AliasKey, Change
 from kohorte.domain.text import MAX_IDENTIFIER_BYTES, is_valid_identifier
 from kohorte.store import identities as store
+from kohorte.store.identities import UserQuery
 
 # A string of at most this many characters never exceeds MAX_IDENTIFIER_BYTES in UTF-8.
 _SURELY_SHORT = MAX_IDENTIFIER_BYTES // 4
@@ -45,6 +46,18 @@ def resolve(session: Session, workspace_id: str, changes: Sequence[Change]) -> M
         store.users_by_external_id(session, workspace_id, external_ids),
         store.anonymous_users_by_device_id(session, workspace_id, device_ids),
         store.users_by_alias(session, workspace_id, aliases),
+    )
+
+
+def matching(session: Session, workspace_id: str, changes: Sequence[Change]) -> UserQuery:
+    """The users the changes' identifiers match, as a query for the store to write from: one
+    row per matched identifier (a user matched by two identifiers comes twice)."""
+    return store.matched_users(
+        session,
+        workspace_id,
+        _matchable(i for change in changes for i in change.external_ids),
+        _matchable(i for change in changes for i in change.device_ids),
+        {a for change in changes for a in change.aliases if _is_matchable_alias(a)},
     )
 
 

@@ -1,8 +1,10 @@
 """Cohort sync: naming partner cohorts and applying their membership changes.
 
 A change request costs a fixed handful of statements whatever its size: a shared lock on the
-workspace's memberships, the cohort's id, the matcher's lookups, one insert of the stays that
-open, one update of the stays that close, the sync log and one counter delta. No statement
+workspace's memberships, the cohort's id, the write, the sync log and one counter delta. A
+request that only adds or only removes (the usual one) matches and writes in one statement;
+one that does both runs the matcher's lookups, then one insert of the stays that open and one
+update of the stays that close. No statement
 updates a row that another sync needs, so syncs of one cohort run side by side: the unique index
 of open stays decides, user by user, which of two concurrent adds enters.
 """
@@ -15,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from kohorte.domain.cohort_import import matcher
 from kohorte.domain.cohort_import.auth import PartnerClient
-from kohorte.domain.cohort_import.plan import SyncPlan, plan_sync
+from kohorte.domain.cohort_import.plan import plan_sync
 from kohorte.domain.cohort_import.requests import (
     CohortChanges,
     parse_cohort_changes,
@@ -62,10 +64,10 @@ def _apply(session: Session, client: PartnerClient, request: CohortChanges) -> S
     cohort_pk = store.find_or_create_cohort(
         session, client.workspace_id, client.partner_name, request.cohort_id, now
     )
-    found = matcher.resolve(session, client.workspace_id, request.changes)
-    steps = [(found.users_of(change), change.remove) for change in request.changes]
-    added, removed = _write(session, cohort_pk, plan_sync(steps), now)
-    matched = sum(len(users) for users, _ in steps)
+    if _one_way(request):
+        matched, added, removed = _write_one_way(session, client, cohort_pk, request, now)
+    else:
+        matched, added, removed = _write_in_order(session, client, cohort_pk, request, now)
     unmatched = request.size - matched
     store.record_sync(session, cohort_pk, now, added, removed, unmatched)
     # Every applied add or remove is one data point; no-ops and unmatched ids are free.
@@ -73,7 +75,41 @@ def _apply(session: Session, client: PartnerClient, request: CohortChanges) -> S
     return SyncResult(added, removed, unmatched, matched)
 
 
-def _write(session: Session, cohort_pk: int, plan: SyncPlan, now: datetime) -> tuple[int, int]:
+def _one_way(request: CohortChanges) -> bool:
+    """Whether order cannot matter: every change adds (or every change removes), and no
+    identifier comes twice (so each matched row is one matched identifier)."""
+    if len({change.remove for change in request.changes}) != 1:
+        return False
+    kinds = (
+        [i for change in request.changes for i in change.external_ids],
+        [i for change in request.changes for i in change.device_ids],
+        [a for change in request.changes for a in change.aliases],
+    )
+    return all(len(set(values)) == len(values) for values in kinds)
+
+
+def _write_one_way(
+    session: Session, client: PartnerClient, cohort_pk: int, request: CohortChanges, now: datetime
+) -> tuple[int, int, int]:
+    """(matched, added, removed) in one statement that matches and writes: the usual request,
+    a batch of adds or of removes, costs what the write itself costs."""
+    matching = matcher.matching(session, client.workspace_id, request.changes)
+    if request.changes[0].remove:
+        matched, left = memberships.leave_matched(session, cohort_pk, matching, now)
+        return matched, 0, left
+    matched, entered = memberships.enter_matched(session, cohort_pk, matching, now)
+    return matched, entered, 0
+
+
+def _write_in_order(
+    session: Session, client: PartnerClient, cohort_pk: int, request: CohortChanges, now: datetime
+) -> tuple[int, int, int]:
+    """(matched, added, removed) for a request that both adds and removes: changes replayed in
+    order per user (domain/cohort_import/plan.py); the writes say who was a member before."""
+    found = matcher.resolve(session, client.workspace_id, request.changes)
+    steps = [(found.users_of(change), change.remove) for change in request.changes]
+    plan = plan_sync(steps)
     entered = memberships.enter(session, cohort_pk, plan.to_enter, now)
     left = memberships.leave(session, cohort_pk, plan.to_leave, now)
-    return plan.counts(entered, left)
+    added, removed = plan.counts(entered, left)
+    return sum(len(users) for users, _ in steps), added, removed

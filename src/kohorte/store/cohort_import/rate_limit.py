@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import delete, text
+from sqlalchemy import delete, func, literal, select
 from sqlalchemy.orm import Session
 
 from kohorte.store.dialect import dialect_insert, is_postgresql
@@ -13,18 +13,19 @@ def count_request(session: Session, key_id: str, window_start: datetime) -> int:
     """Add one request to the key's window in one atomic upsert; returns the new count.
 
     Every request of a key updates this row, so its lock must be held for as short as can be:
-    on PostgreSQL the transaction commits without waiting for the WAL flush (a count lost in a
-    crash costs nothing), so the row is free again microseconds after the update.
+    on PostgreSQL the same statement makes the transaction commit without waiting for the WAL
+    flush (a count lost in a crash costs nothing), so the row is free again microseconds after
+    the update instead of after a disk flush.
     """
+    table = RateLimitWindow.__table__
+    row = select(literal(key_id), literal(window_start, table.c.window_start.type), literal(1))
     if is_postgresql(session):
-        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    statement = dialect_insert(session, RateLimitWindow).values(
-        key_id=key_id, window_start=window_start, count=1
-    )
+        relaxed = func.set_config("synchronous_commit", "off", True)
+        row = row.where(relaxed.is_not(None))
+    statement = dialect_insert(session, table).from_select(["key_id", "window_start", "count"], row)
     upsert = statement.on_conflict_do_update(
-        index_elements=["key_id", "window_start"],
-        set_={"count": RateLimitWindow.__table__.c.count + 1},
-    ).returning(RateLimitWindow.__table__.c.count)
+        index_elements=["key_id", "window_start"], set_={"count": table.c.count + 1}
+    ).returning(table.c.count)
     count: int = session.execute(upsert).scalar_one()
     return count
 
