@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from kohorte.domain.users.attributes import Update, apply_updates
 from kohorte.domain.users.import_lines import ImportLine
+from kohorte.store import identities
 from kohorte.store import users as store
-from kohorte.store.users import AliasKey
+from kohorte.store.identities import AliasKey
 
 Note = tuple[int, str]
 
@@ -99,9 +100,9 @@ def _load(session: Session, workspace_id: str, lines: list[ImportLine]) -> _Batc
     external_ids = [line.external_id for line in lines if line.external_id is not None]
     aliases = [alias.key for line in lines for alias in line.aliases]
     devices = [device for line in lines for device in line.device_ids]
-    by_external_id = store.users_by_external_id(session, workspace_id, external_ids)
-    alias_owner = store.alias_owners(session, workspace_id, aliases)
-    device_owner = store.device_owners(session, workspace_id, devices)
+    by_external_id = identities.users_by_external_id(session, workspace_id, external_ids)
+    alias_owner = identities.users_by_alias(session, workspace_id, aliases)
+    device_owner = identities.device_owners(session, workspace_id, devices)
     known = {*by_external_id.values(), *alias_owner.values(), *device_owner.values()}
     labels = {user: set(held) for user, held in store.alias_labels_of(session, known).items()}
     return _Batch(by_external_id, alias_owner, device_owner, labels)
