@@ -2,18 +2,20 @@
 
 The batch is first resolved in memory, in line order: every line gets a user (existing, or a
 placeholder for one to create), aliases and devices not yet held go to that user, attribute
-updates pile up per user. Then: one insert per kind of new user, one read-modify-write of the
-existing users' attributes, one insert of aliases, one of devices.
+attribute changes pile up per user. Then the new users, their aliases and devices go in through
+the store's bulk path (``store/user_import.py``), and the existing users' attributes are read,
+changed and written back in one statement each.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kohorte.domain.users.attributes import Update, apply_updates
+from kohorte.domain.users.attributes import apply_updates
 from kohorte.domain.users.import_lines import ImportLine
-from kohorte.store import identities
+from kohorte.store import identities, user_import
 from kohorte.store import users as store
 from kohorte.store.identities import AliasKey
 
@@ -27,7 +29,7 @@ class _Batch:
     device_owner: dict[str, int]
     labels: dict[int, set[str]]
     external_id_of_new: dict[int, str | None] = field(default_factory=dict)
-    updates: dict[int, list[Update]] = field(default_factory=dict)
+    changes: dict[int, list[ImportLine]] = field(default_factory=dict)
     new_aliases: list[tuple[int, str, str]] = field(default_factory=list)
     new_devices: dict[str, int] = field(default_factory=dict)
     notes: list[Note] = field(default_factory=list)
@@ -53,7 +55,8 @@ class _Batch:
 
     def take(self, line: ImportLine) -> None:
         user = self.user_for(line)
-        self.updates.setdefault(user, []).extend(line.updates)
+        if line.attributes or line.updates:
+            self.changes.setdefault(user, []).append(line)
         for index, alias in enumerate(line.aliases):
             self._take_alias(line.number, user, index, alias.key)
         for index, device_id in enumerate(line.device_ids):
@@ -85,12 +88,12 @@ def write_batch(session: Session, workspace_id: str, lines: list[ImportLine]) ->
         batch.take(line)
     created = _create_users(session, workspace_id, batch)
     _update_existing(session, batch)
-    store.add_aliases(
+    user_import.add_aliases(
         session,
         workspace_id,
         [(created.get(u, u), label, name) for u, label, name in batch.new_aliases],
     )
-    store.add_devices(
+    user_import.add_devices(
         session, workspace_id, {d: created.get(u, u) for d, u in batch.new_devices.items()}
     )
     return batch.notes
@@ -111,27 +114,40 @@ def _load(session: Session, workspace_id: str, lines: list[ImportLine]) -> _Batc
 def _create_users(session: Session, workspace_id: str, batch: _Batch) -> dict[int, int]:
     """Insert the batch's new users with their attributes; placeholder → id."""
     identified = {
-        ext: apply_updates({}, batch.updates.get(user, []))
+        ext: _changed({}, batch.changes.get(user, ()))
         for user, ext in batch.external_id_of_new.items()
         if ext is not None
     }
-    by_ext = store.create_identified_users(session, workspace_id, identified)
     anonymous = [user for user, ext in batch.external_id_of_new.items() if ext is None]
-    attributes = [apply_updates({}, batch.updates.get(user, [])) for user in anonymous]
-    ids = store.create_anonymous_users(session, workspace_id, attributes)
+    attributes = [_changed({}, batch.changes.get(user, ())) for user in anonymous]
+    by_ext, ids = user_import.create_users(session, workspace_id, identified, attributes)
     created = dict(zip(anonymous, ids, strict=True))
     created.update({batch.by_external_id[ext]: user_id for ext, user_id in by_ext.items()})
     return created
 
 
 def _update_existing(session: Session, batch: _Batch) -> None:
-    changing = {user: updates for user, updates in _existing(batch) if updates}
+    changing = dict(_existing(batch))
     current = store.custom_attributes_of(session, changing)
     store.save_custom_attributes(
         session,
-        {user: apply_updates(current[user], updates) for user, updates in changing.items()},
+        {user: _changed(current[user], lines) for user, lines in changing.items()},
     )
 
 
-def _existing(batch: _Batch) -> Iterator[tuple[int, list[Update]]]:
-    return ((user, updates) for user, updates in batch.updates.items() if user > 0)
+def _existing(batch: _Batch) -> Iterator[tuple[int, list[ImportLine]]]:
+    return ((user, lines) for user, lines in batch.changes.items() if user > 0)
+
+
+def _changed(attributes: dict[str, Any], lines: Iterable[ImportLine]) -> dict[str, Any]:
+    """The attributes after the lines' changes, applied in line order."""
+    result = dict(attributes)
+    for line in lines:
+        for key, value in line.attributes.items():
+            if value is None:
+                result.pop(key, None)
+            else:
+                result[key] = value
+        if line.updates:
+            result = apply_updates(result, line.updates)
+    return result
