@@ -13,7 +13,6 @@ an identifier between the batch's lookups and its writes.
 """
 
 import json
-import secrets
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -30,7 +29,6 @@ from kohorte.store.dialect import is_postgresql
 from kohorte.store.models import User
 from kohorte.store.types import utcnow
 
-BRAZE_ID_BYTES = 12
 AliasRow = tuple[int, str, str]  # (user_id, alias_label, alias_name)
 
 USER_COLUMNS = "id, workspace_id, external_id, braze_id, custom_attributes, created_at, updated_at"
@@ -42,12 +40,6 @@ COPY_TYPES = {
     "user_aliases": ["varchar", "int8", "text", "text"],
     "user_devices": ["varchar", "text", "int8"],
 }
-
-
-def new_braze_ids(count: int) -> list[str]:
-    blob = secrets.token_bytes(BRAZE_ID_BYTES * count).hex()
-    width = 2 * BRAZE_ID_BYTES
-    return [blob[start : start + width] for start in range(0, len(blob), width)]
 
 
 def create_users(
@@ -69,7 +61,7 @@ def create_users(
     rows = [
         (user_id, workspace_id, external_id, braze_id, document, now, now)
         for user_id, external_id, braze_id, document in zip(
-            ids, external_ids, new_braze_ids(count), documents, strict=True
+            ids, external_ids, row_by_row.new_braze_ids(count), documents, strict=True
         )
     ]
     if _bulk_insert(session, "users", USER_COLUMNS, rows):

@@ -3,7 +3,10 @@
 Which user holds an identifier is looked up in ``store/identities.py``.
 """
 
+import itertools
+import os
 import secrets
+import time
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
@@ -18,7 +21,25 @@ from kohorte.store.types import utcnow
 
 
 def new_braze_id() -> str:
-    return secrets.token_hex(12)
+    return new_braze_ids(1)[0]
+
+
+def new_braze_ids(count: int) -> list[str]:
+    """Braze ids shaped as Braze's own, MongoDB ObjectIds: 24 hex digits, the time in seconds
+    (4 bytes), 5 random bytes per process, a counter (3 bytes). Ids made later sort later, so
+    the unique index on braze ids grows at its end instead of taking a random page per new
+    user (with random ids, half of a bulk import's time on SQLite at 200,000 users)."""
+    prefix = f"{int(time.time()) & 0xFFFFFFFF:08x}{_process_random()}"
+    return [f"{prefix}{next(_braze_id_counter) & 0xFFFFFF:06x}" for _ in range(count)]
+
+
+_braze_id_counter = itertools.count(secrets.randbelow(1 << 24))
+_process_randoms: dict[int, str] = {}
+
+
+def _process_random() -> str:
+    """Drawn again in a forked worker, which would otherwise repeat its parent's ids."""
+    return _process_randoms.setdefault(os.getpid(), secrets.token_hex(5))
 
 
 def external_ids_of(session: Session, user_ids: Collection[int]) -> dict[int, str | None]:
