@@ -109,7 +109,8 @@ def test_rows_taken_since_the_lookup_stay_with_their_holder(session: Session) ->
     assert len({holder, new, *anonymous}) == 3
     user_import.add_aliases(session, workspace_id, [(new, "crm", "a-1"), (new, "web", "w-1")])
     user_import.add_devices(session, workspace_id, {"d-1": new, "d-2": new})
-    attributes = dict(session.execute(select(User.external_id, User.custom_attributes)).all())
+    rows = session.execute(select(User.external_id, User.custom_attributes)).all()
+    attributes: dict[str | None, object] = {row[0]: row[1] for row in rows}
     assert attributes == {"taken": {}, "new": {"b": 2}, None: {"c": 3}}
     aliases = session.execute(select(UserAlias.alias_name, UserAlias.user_id)).all()
     assert sorted(aliases) == [("a-1", holder), ("w-1", new)]
