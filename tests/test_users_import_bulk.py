@@ -4,7 +4,8 @@ request took first, braze ids, and the reading thread failing while the writer w
 import itertools
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kohorte.domain.users import importing
-from kohorte.store import user_import
+from kohorte.store import identities
 from kohorte.store.models import User, UserAlias, UserDevice
 from kohorte.store.users import new_braze_ids
 from tests.seed import seed_user, seed_workspace
@@ -98,24 +99,47 @@ def test_escaped_text_operators_and_nested_values_are_imported(
     }
 
 
-def test_rows_taken_since_the_lookup_stay_with_their_holder(session: Session) -> None:
+def test_rows_taken_since_the_lookup_stay_with_their_holder(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As if a concurrent request created them between the batch's lookups and its writes:
+    the bulk insert fails and the batch is written again row by row."""
     workspace_id = seed_workspace(session)
     holder = seed_user(session, workspace_id, "taken", aliases=[("crm", "a-1")], devices=["d-1"])
-    by_external_id, anonymous = user_import.create_users(
-        session, workspace_id, {"taken": {"a": 1}, "new": {"b": 2}}, [{"c": 3}]
-    )
-    assert by_external_id["taken"] == holder
-    new = by_external_id["new"]
-    assert len({holder, new, *anonymous}) == 3
-    user_import.add_aliases(session, workspace_id, [(new, "crm", "a-1"), (new, "web", "w-1")])
-    user_import.add_devices(session, workspace_id, {"d-1": new, "d-2": new})
+    session.commit()
+    for name in ("users_by_external_id", "users_by_alias", "device_owners"):
+        monkeypatch.setattr(identities, name, _blind_once(getattr(identities, name)))
+    lines = [
+        {"external_id": "taken", "attributes": {"a": 1}},
+        {"external_id": "new", "user_aliases": [{"alias_label": "crm", "alias_name": "a-1"}]},
+        {"external_id": "new", "user_aliases": [{"alias_label": "web", "alias_name": "w-1"}]},
+        {"external_id": "new", "device_ids": ["d-1", "d-2"]},
+    ]
+    raw = [json.dumps(line).encode() for line in lines]
+    report = importing.import_users(session, workspace_id, raw, session.commit)
+    assert report.imported == 4
+    assert [(e.line, e.message) for e in report.errors] == [
+        (2, "user_aliases[0] belongs to another user; skipped"),
+        (4, "device_ids[0] belongs to another user; skipped"),
+    ]
+    ids = {row[0]: row[1] for row in session.execute(select(User.external_id, User.id))}
+    assert ids["taken"] == holder
     rows = session.execute(select(User.external_id, User.custom_attributes)).all()
-    attributes: dict[str | None, object] = {row[0]: row[1] for row in rows}
-    assert attributes == {"taken": {}, "new": {"b": 2}, None: {"c": 3}}
+    assert {row[0]: row[1] for row in rows} == {"taken": {"a": 1}, "new": {}}
     aliases = session.execute(select(UserAlias.alias_name, UserAlias.user_id)).all()
-    assert sorted(aliases) == [("a-1", holder), ("w-1", new)]
+    assert sorted(aliases) == [("a-1", holder), ("w-1", ids["new"])]
     devices = session.execute(select(UserDevice.device_id, UserDevice.user_id)).all()
-    assert sorted(devices) == [("d-1", holder), ("d-2", new)]
+    assert sorted(devices) == [("d-1", holder), ("d-2", ids["new"])]
+
+
+def _blind_once(lookup: Callable[..., dict[Any, int]]) -> Callable[..., dict[Any, int]]:
+    calls: list[int] = []
+
+    def blind(*args: Any) -> dict[Any, int]:
+        calls.append(1)
+        return {} if len(calls) == 1 else lookup(*args)
+
+    return blind
 
 
 def test_braze_ids_are_object_id_shaped_unique_and_ascending() -> None:

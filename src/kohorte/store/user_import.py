@@ -1,11 +1,11 @@
 """Writing a batch of imported users through each engine's bulk path.
 
 PostgreSQL: user ids reserved from the sequence in one statement, then one COPY per table
-(users, aliases, devices) straight into the table, inside a savepoint. The batch has already
-looked up every identifier it writes, so only a concurrent request can have taken one since:
-then the savepoint is rolled back and that table's rows go in with the row-by-row statements
-of ``store/users.py`` (``ON CONFLICT DO NOTHING``: the other request's row stays). Arbiter
-checks on every row would cost ~60% more on the common path.
+(users, aliases, devices) straight into the table. The batch has already looked up every
+identifier it writes, so only a concurrent request can have taken one since: then the COPY
+fails with an IntegrityError and the caller writes the batch again with ``bulk=False``, the
+row-by-row statements of ``store/users.py`` (``ON CONFLICT DO NOTHING``: the other request's
+row stays). Arbiter checks on every row would cost ~60% more on the common path.
 
 SQLite: one prepared ``executemany`` per table. Every SQLite transaction holds the write lock
 from its start (``BEGIN IMMEDIATE``), so ids simply follow the highest one and nobody can take
@@ -21,7 +21,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from kohorte.store import users as row_by_row
@@ -47,12 +47,19 @@ def create_users(
     workspace_id: str,
     identified: Mapping[str, dict[str, Any]],
     anonymous: Sequence[dict[str, Any]],
+    *,
+    bulk: bool = True,
 ) -> tuple[dict[str, int], list[int]]:
-    """Create users with their attributes: ids by external id (a user a concurrent request
-    created first keeps its id), and the anonymous users' ids in the order given."""
+    """Create users with their attributes: ids by external id, and the anonymous users' ids in
+    the order given. Row by row, a user a concurrent request created first keeps its id."""
     count = len(identified) + len(anonymous)
     if count == 0:
         return {}, []
+    if not bulk:
+        by_external_id = row_by_row.create_identified_users(session, workspace_id, identified)
+        return by_external_id, row_by_row.create_anonymous_users(
+            session, workspace_id, list(anonymous)
+        )
     ids = _reserve_ids(session, count)
     postgresql = is_postgresql(session)
     now = utcnow() if postgresql else _sqlite_time(session, utcnow())
@@ -64,24 +71,30 @@ def create_users(
             ids, external_ids, row_by_row.new_braze_ids(count), documents, strict=True
         )
     ]
-    if _bulk_insert(session, "users", USER_COLUMNS, rows):
-        return dict(zip(identified, ids, strict=False)), ids[len(identified) :]
-    by_external_id = row_by_row.create_identified_users(session, workspace_id, identified)
-    return by_external_id, row_by_row.create_anonymous_users(session, workspace_id, list(anonymous))
+    _bulk_insert(session, "users", USER_COLUMNS, rows)
+    return dict(zip(identified, ids, strict=False)), ids[len(identified) :]
 
 
-def add_aliases(session: Session, workspace_id: str, aliases: Sequence[AliasRow]) -> None:
-    """Insert aliases; one already taken (or a label the user holds) stays as it is."""
-    rows = [(workspace_id, *alias) for alias in aliases]
-    if rows and not _bulk_insert(session, "user_aliases", ALIAS_COLUMNS, rows):
+def add_aliases(
+    session: Session, workspace_id: str, aliases: Sequence[AliasRow], *, bulk: bool = True
+) -> None:
+    """Insert aliases; row by row, one already taken (or a label the user holds) stays."""
+    if not bulk:
         row_by_row.add_aliases(session, workspace_id, aliases)
+    elif aliases:
+        rows = [(workspace_id, *alias) for alias in aliases]
+        _bulk_insert(session, "user_aliases", ALIAS_COLUMNS, rows)
 
 
-def add_devices(session: Session, workspace_id: str, devices: Mapping[str, int]) -> None:
-    """Insert devices for their users; a device already known keeps its owner."""
-    rows = [(workspace_id, device_id, user_id) for device_id, user_id in devices.items()]
-    if rows and not _bulk_insert(session, "user_devices", DEVICE_COLUMNS, rows):
+def add_devices(
+    session: Session, workspace_id: str, devices: Mapping[str, int], *, bulk: bool = True
+) -> None:
+    """Insert devices for their users; row by row, a device already known keeps its owner."""
+    if not bulk:
         row_by_row.add_devices(session, workspace_id, devices)
+    elif devices:
+        rows = [(workspace_id, device_id, user_id) for device_id, user_id in devices.items()]
+        _bulk_insert(session, "user_devices", DEVICE_COLUMNS, rows)
 
 
 def _reserve_ids(session: Session, count: int) -> list[int]:
@@ -100,19 +113,14 @@ def _reserve_ids(session: Session, count: int) -> list[int]:
 
 def _bulk_insert(
     session: Session, table: str, columns: str, rows: Sequence[tuple[Any, ...]]
-) -> bool:
-    """Insert the rows in one go; False (and nothing inserted) if one of them is taken."""
-    try:
-        with session.begin_nested():
-            if is_postgresql(session):
-                _copy(session, table, columns, rows)
-            else:
-                marks = ", ".join("?" * (columns.count(",") + 1))
-                insert = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 (constants)
-                session.connection().exec_driver_sql(insert, list(rows))
-    except IntegrityError:
-        return False
-    return True
+) -> None:
+    """Insert the rows in one go; an IntegrityError if one of them is taken."""
+    if is_postgresql(session):
+        _copy(session, table, columns, rows)
+    else:
+        marks = ", ".join("?" * (columns.count(",") + 1))
+        insert = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 (constants)
+        session.connection().exec_driver_sql(insert, list(rows))
 
 
 def _copy(session: Session, table: str, columns: str, rows: Iterable[tuple[Any, ...]]) -> None:

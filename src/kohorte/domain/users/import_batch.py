@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kohorte.domain.users.attributes import apply_updates
@@ -82,20 +83,32 @@ class _Batch:
 
 
 def write_batch(session: Session, workspace_id: str, lines: list[ImportLine]) -> list[Note]:
-    """Write the batch; notes for parts of lines that could not apply (the rest did)."""
+    """Write the batch; notes for parts of lines that could not apply (the rest did).
+
+    The bulk path fails if an identifier the batch found free was taken meanwhile, which only
+    a concurrent request can do: then the batch's transaction is rolled back and the batch
+    written again row by row, leaving what the other request wrote to it."""
+    try:
+        return _write(session, workspace_id, lines, bulk=True)
+    except IntegrityError:
+        session.rollback()
+        return _write(session, workspace_id, lines, bulk=False)
+
+
+def _write(session: Session, workspace_id: str, lines: list[ImportLine], bulk: bool) -> list[Note]:
     batch = _load(session, workspace_id, lines)
     for line in lines:
         batch.take(line)
-    created = _create_users(session, workspace_id, batch)
+    created = _create_users(session, workspace_id, batch, bulk)
     _update_existing(session, batch)
     user_import.add_aliases(
         session,
         workspace_id,
         [(created.get(u, u), label, name) for u, label, name in batch.new_aliases],
+        bulk=bulk,
     )
-    user_import.add_devices(
-        session, workspace_id, {d: created.get(u, u) for d, u in batch.new_devices.items()}
-    )
+    devices = {d: created.get(u, u) for d, u in batch.new_devices.items()}
+    user_import.add_devices(session, workspace_id, devices, bulk=bulk)
     return batch.notes
 
 
@@ -111,7 +124,7 @@ def _load(session: Session, workspace_id: str, lines: list[ImportLine]) -> _Batc
     return _Batch(by_external_id, alias_owner, device_owner, labels)
 
 
-def _create_users(session: Session, workspace_id: str, batch: _Batch) -> dict[int, int]:
+def _create_users(session: Session, workspace_id: str, batch: _Batch, bulk: bool) -> dict[int, int]:
     """Insert the batch's new users with their attributes; placeholder → id."""
     identified = {
         ext: _changed({}, batch.changes.get(user, ()))
@@ -120,7 +133,7 @@ def _create_users(session: Session, workspace_id: str, batch: _Batch) -> dict[in
     }
     anonymous = [user for user, ext in batch.external_id_of_new.items() if ext is None]
     attributes = [_changed({}, batch.changes.get(user, ())) for user in anonymous]
-    by_ext, ids = user_import.create_users(session, workspace_id, identified, attributes)
+    by_ext, ids = user_import.create_users(session, workspace_id, identified, attributes, bulk=bulk)
     created = dict(zip(anonymous, ids, strict=True))
     created.update({batch.by_external_id[ext]: user_id for ext, user_id in by_ext.items()})
     return created
