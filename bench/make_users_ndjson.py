@@ -4,6 +4,10 @@
 
 Every user has an external id and attributes; every third an alias, every second a device;
 every tenth line is an anonymous user known only by a device.
+
+``mixed_user_line`` is the shape of the partner sync and user import benchmarks instead: of
+``count`` users, the first 80% identified (``user-<n>``), the rest anonymous with one device
+(``device-<n>``), the first 30% with an alias (label ``bench``, name ``alias-<n>``).
 """
 
 import argparse
@@ -23,6 +27,20 @@ def user_line(index: int) -> dict[str, Any]:
         line["user_aliases"] = [{"alias_label": "crm", "alias_name": f"crm-{index}"}]
     if index % 2 == 0:
         line["device_ids"] = [f"device-{index}"]
+    return line
+
+
+def mixed_user_line(n: int, count: int) -> dict[str, Any]:
+    """User n of count (from 1), as bench.partner_sync seeds them, with a few attributes."""
+    line: dict[str, Any] = {
+        "attributes": {"plan": ["free", "pro", "team"][n % 3], "score": n % 1000}
+    }
+    if n <= count * 8 // 10:
+        line["external_id"] = f"user-{n}"
+    else:
+        line["device_ids"] = [f"device-{n}"]
+    if n <= count * 3 // 10:
+        line["user_aliases"] = [{"alias_label": "bench", "alias_name": f"alias-{n}"}]
     return line
 
 

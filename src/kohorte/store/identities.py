@@ -1,4 +1,5 @@
-"""Which user holds an identifier: one query per identifier kind, whatever the batch size.
+"""Which user holds an identifier: the one home of these lookups, for the users services and
+the cohort matcher alike; one query per identifier kind, whatever the batch size.
 
 Each kind has one query (``*_holders``: identifier and user id, for a batch given as one
 parameter); the lookups run it and map identifiers to users, and partner syncs that only add or
@@ -67,12 +68,40 @@ def users_by_external_id(
     return dict(rows.all())
 
 
-def anonymous_users_by_device_id(
+def anonymous_device_owners(
     session: Session, workspace_id: str, device_ids: Collection[str]
 ) -> dict[str, int]:
     if not device_ids:
         return {}
     rows = session.execute(anonymous_device_holders(session, workspace_id, device_ids))
+    return dict(rows.all())
+
+
+def users_by_braze_id(
+    session: Session, workspace_id: str, braze_ids: Collection[str]
+) -> dict[str, int]:
+    if not braze_ids:
+        return {}
+    rows = session.execute(
+        select(users.braze_id, users.id).where(
+            users.workspace_id == workspace_id, in_batch(session, users.braze_id, braze_ids)
+        )
+    )
+    return dict(rows.all())
+
+
+def device_owners(
+    session: Session, workspace_id: str, device_ids: Collection[str]
+) -> dict[str, int]:
+    """Owners of the devices, identified or not (the users API addresses devices of both)."""
+    if not device_ids:
+        return {}
+    rows = session.execute(
+        select(devices.device_id, devices.user_id).where(
+            devices.workspace_id == workspace_id,
+            in_batch(session, devices.device_id, device_ids),
+        )
+    )
     return dict(rows.all())
 
 

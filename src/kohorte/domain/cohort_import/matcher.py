@@ -44,7 +44,7 @@ def resolve(session: Session, workspace_id: str, changes: Sequence[Change]) -> M
     aliases = {a for change in changes for a in change.aliases if _is_matchable_alias(a)}
     return Matches(
         store.users_by_external_id(session, workspace_id, external_ids),
-        store.anonymous_users_by_device_id(session, workspace_id, device_ids),
+        store.anonymous_device_owners(session, workspace_id, device_ids),
         store.users_by_alias(session, workspace_id, aliases),
     )
 

@@ -13,6 +13,7 @@ from kohorte.domain.errors import InvalidInput
 from kohorte.domain.users import fields
 from kohorte.domain.users.creation import create_alias_only_users
 from kohorte.domain.users.fields import Alias, Skipped
+from kohorte.store import identities
 from kohorte.store import users as store
 
 MAX_ALIASES = 50
@@ -64,8 +65,8 @@ def _parse(index: int, entry: dict[str, Any]) -> tuple[str | None, Alias]:
 
 def _load(session: Session, workspace_id: str, parsed: list[tuple[str | None, Alias]]) -> _Plan:
     external_ids = [ext for ext, _ in parsed if ext is not None]
-    users = store.users_by_external_id(session, workspace_id, external_ids)
-    owners = store.alias_owners(session, workspace_id, [alias.key for _, alias in parsed])
+    users = identities.users_by_external_id(session, workspace_id, external_ids)
+    owners = identities.users_by_alias(session, workspace_id, [alias.key for _, alias in parsed])
     labels = store.alias_labels_of(session, users.values())
     return _Plan(owners, users, labels, [], [])
 

@@ -4,8 +4,9 @@ from collections.abc import Collection
 
 from sqlalchemy.orm import Session
 
+from kohorte.store import identities
 from kohorte.store import users as store
-from kohorte.store.users import AliasKey
+from kohorte.store.identities import AliasKey
 
 
 def ensure_identified_users(
@@ -28,7 +29,7 @@ def create_alias_only_users(
         workspace_id,
         [(u, label, name) for u, (label, name) in zip(created, keys, strict=True)],
     )
-    owners = store.alias_owners(session, workspace_id, keys)
+    owners = identities.users_by_alias(session, workspace_id, keys)
     orphans = [user for user, key in zip(created, keys, strict=True) if owners.get(key) != user]
     store.delete_users(session, orphans)
     return owners

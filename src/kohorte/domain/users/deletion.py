@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from kohorte.domain.errors import InvalidInput
 from kohorte.domain.users import fields
-from kohorte.store import cohort_counters, memberships
+from kohorte.store import cohort_counters, identities, memberships
 from kohorte.store import users as store
 from kohorte.store.types import utcnow
 
@@ -50,13 +50,13 @@ def _one_kind(request: DeleteRequest) -> tuple[str, list[object]]:
 def _find(session: Session, workspace_id: str, kind: str, values: list[object]) -> set[int]:
     if kind == "user_aliases":
         aliases = [fields.alias(value, f"{kind}[{i}]").key for i, value in enumerate(values)]
-        return set(store.alias_owners(session, workspace_id, aliases).values())
+        return set(identities.users_by_alias(session, workspace_id, aliases).values())
     ids = [fields.identifier(value, f"{kind}[{i}]") for i, value in enumerate(values)]
     return set(LOOKUPS[kind](session, workspace_id, ids).values())
 
 
 LOOKUPS: dict[str, Callable[[Session, str, Collection[str]], dict[str, int]]] = {
-    "external_ids": store.users_by_external_id,
-    "braze_ids": store.users_by_braze_id,
-    "device_ids": store.device_owners,
+    "external_ids": identities.users_by_external_id,
+    "braze_ids": identities.users_by_braze_id,
+    "device_ids": identities.device_owners,
 }

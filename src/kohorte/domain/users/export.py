@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from kohorte.domain.errors import InvalidInput
 from kohorte.domain.users import fields
 from kohorte.domain.users.fields import Alias
+from kohorte.store import identities
 from kohorte.store import users as store
 from kohorte.store.user_views import user_views
 
@@ -33,17 +34,20 @@ def export_users(session: Session, workspace_id: str, request: ExportRequest) ->
     nobody are listed as invalid."""
     external_ids, aliases, device_id, braze_id = _parse(request)
     found: list[tuple[str | dict[str, str], int | None]] = []
-    by_external_id = store.users_by_external_id(session, workspace_id, external_ids)
+    by_external_id = identities.users_by_external_id(session, workspace_id, external_ids)
     found += [(ext, by_external_id.get(ext)) for ext in external_ids]
-    by_alias = store.alias_owners(session, workspace_id, [alias.key for alias in aliases])
+    by_alias = identities.users_by_alias(session, workspace_id, [alias.key for alias in aliases])
     found += [(alias.as_dict(), by_alias.get(alias.key)) for alias in aliases]
     if device_id is not None:
         found.append(
-            (device_id, store.device_owners(session, workspace_id, [device_id]).get(device_id))
+            (device_id, identities.device_owners(session, workspace_id, [device_id]).get(device_id))
         )
     if braze_id is not None:
         found.append(
-            (braze_id, store.users_by_braze_id(session, workspace_id, [braze_id]).get(braze_id))
+            (
+                braze_id,
+                identities.users_by_braze_id(session, workspace_id, [braze_id]).get(braze_id),
+            )
         )
     user_ids = list(dict.fromkeys(user for _, user in found if user is not None))
     invalid = [identifier for identifier, user in found if user is None]

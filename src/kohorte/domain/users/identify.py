@@ -15,9 +15,9 @@ from kohorte.domain.users import fields
 from kohorte.domain.users.fields import Alias, Skipped
 from kohorte.domain.users.identity_plan import IdentityPlan
 from kohorte.domain.users.merge import merge_users
-from kohorte.store import memberships
+from kohorte.store import identities, memberships
 from kohorte.store import users as store
-from kohorte.store.users import AliasKey
+from kohorte.store.identities import AliasKey
 
 MAX_IDENTIFY_ENTRIES = 50
 MAX_DEVICES = 1000
@@ -122,9 +122,9 @@ def load_plan(
     aliases: Collection[AliasKey],
     external_ids: Collection[str],
 ) -> IdentityPlan:
-    device_owner = store.device_owners(session, workspace_id, device_ids)
-    alias_owner = store.alias_owners(session, workspace_id, aliases)
-    by_external_id = store.users_by_external_id(session, workspace_id, external_ids)
+    device_owner = identities.device_owners(session, workspace_id, device_ids)
+    alias_owner = identities.users_by_alias(session, workspace_id, aliases)
+    by_external_id = identities.users_by_external_id(session, workspace_id, external_ids)
     owners = {*device_owner.values(), *alias_owner.values()}
     external_id_of = store.external_ids_of(session, owners)
     external_id_of.update({user: ext for ext, user in by_external_id.items()})

@@ -9,7 +9,7 @@ they exist.
 
 from dataclasses import dataclass, field
 
-from kohorte.store.users import AliasKey
+from kohorte.store.identities import AliasKey
 
 UNKNOWN_DEVICE = "No user found for device_id"
 UNKNOWN_ALIAS = "No user found for user_alias"

@@ -2,19 +2,23 @@
 
 The batch is first resolved in memory, in line order: every line gets a user (existing, or a
 placeholder for one to create), aliases and devices not yet held go to that user, attribute
-updates pile up per user. Then: one insert per kind of new user, one read-modify-write of the
-existing users' attributes, one insert of aliases, one of devices.
+attribute changes pile up per user. Then the new users, their aliases and devices go in through
+the store's bulk path (``store/user_import.py``), and the existing users' attributes are read,
+changed and written back in one statement each.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kohorte.domain.users.attributes import Update, apply_updates
+from kohorte.domain.users.attributes import apply_updates
 from kohorte.domain.users.import_lines import ImportLine
+from kohorte.store import identities, user_import
 from kohorte.store import users as store
-from kohorte.store.users import AliasKey
+from kohorte.store.identities import AliasKey
 
 Note = tuple[int, str]
 
@@ -26,7 +30,7 @@ class _Batch:
     device_owner: dict[str, int]
     labels: dict[int, set[str]]
     external_id_of_new: dict[int, str | None] = field(default_factory=dict)
-    updates: dict[int, list[Update]] = field(default_factory=dict)
+    changes: dict[int, list[ImportLine]] = field(default_factory=dict)
     new_aliases: list[tuple[int, str, str]] = field(default_factory=list)
     new_devices: dict[str, int] = field(default_factory=dict)
     notes: list[Note] = field(default_factory=list)
@@ -52,7 +56,8 @@ class _Batch:
 
     def take(self, line: ImportLine) -> None:
         user = self.user_for(line)
-        self.updates.setdefault(user, []).extend(line.updates)
+        if line.attributes or line.updates:
+            self.changes.setdefault(user, []).append(line)
         for index, alias in enumerate(line.aliases):
             self._take_alias(line.number, user, index, alias.key)
         for index, device_id in enumerate(line.device_ids):
@@ -78,20 +83,32 @@ class _Batch:
 
 
 def write_batch(session: Session, workspace_id: str, lines: list[ImportLine]) -> list[Note]:
-    """Write the batch; notes for parts of lines that could not apply (the rest did)."""
+    """Write the batch; notes for parts of lines that could not apply (the rest did).
+
+    The bulk path fails if an identifier the batch found free was taken meanwhile, which only
+    a concurrent request can do: then the batch's transaction is rolled back and the batch
+    written again row by row, leaving what the other request wrote to it."""
+    try:
+        return _write(session, workspace_id, lines, bulk=True)
+    except IntegrityError:
+        session.rollback()
+        return _write(session, workspace_id, lines, bulk=False)
+
+
+def _write(session: Session, workspace_id: str, lines: list[ImportLine], bulk: bool) -> list[Note]:
     batch = _load(session, workspace_id, lines)
     for line in lines:
         batch.take(line)
-    created = _create_users(session, workspace_id, batch)
+    created = _create_users(session, workspace_id, batch, bulk)
     _update_existing(session, batch)
-    store.add_aliases(
+    user_import.add_aliases(
         session,
         workspace_id,
         [(created.get(u, u), label, name) for u, label, name in batch.new_aliases],
+        bulk=bulk,
     )
-    store.add_devices(
-        session, workspace_id, {d: created.get(u, u) for d, u in batch.new_devices.items()}
-    )
+    devices = {d: created.get(u, u) for d, u in batch.new_devices.items()}
+    user_import.add_devices(session, workspace_id, devices, bulk=bulk)
     return batch.notes
 
 
@@ -99,38 +116,51 @@ def _load(session: Session, workspace_id: str, lines: list[ImportLine]) -> _Batc
     external_ids = [line.external_id for line in lines if line.external_id is not None]
     aliases = [alias.key for line in lines for alias in line.aliases]
     devices = [device for line in lines for device in line.device_ids]
-    by_external_id = store.users_by_external_id(session, workspace_id, external_ids)
-    alias_owner = store.alias_owners(session, workspace_id, aliases)
-    device_owner = store.device_owners(session, workspace_id, devices)
+    by_external_id = identities.users_by_external_id(session, workspace_id, external_ids)
+    alias_owner = identities.users_by_alias(session, workspace_id, aliases)
+    device_owner = identities.device_owners(session, workspace_id, devices)
     known = {*by_external_id.values(), *alias_owner.values(), *device_owner.values()}
     labels = {user: set(held) for user, held in store.alias_labels_of(session, known).items()}
     return _Batch(by_external_id, alias_owner, device_owner, labels)
 
 
-def _create_users(session: Session, workspace_id: str, batch: _Batch) -> dict[int, int]:
+def _create_users(session: Session, workspace_id: str, batch: _Batch, bulk: bool) -> dict[int, int]:
     """Insert the batch's new users with their attributes; placeholder → id."""
     identified = {
-        ext: apply_updates({}, batch.updates.get(user, []))
+        ext: _changed({}, batch.changes.get(user, ()))
         for user, ext in batch.external_id_of_new.items()
         if ext is not None
     }
-    by_ext = store.create_identified_users(session, workspace_id, identified)
     anonymous = [user for user, ext in batch.external_id_of_new.items() if ext is None]
-    attributes = [apply_updates({}, batch.updates.get(user, [])) for user in anonymous]
-    ids = store.create_anonymous_users(session, workspace_id, attributes)
+    attributes = [_changed({}, batch.changes.get(user, ())) for user in anonymous]
+    by_ext, ids = user_import.create_users(session, workspace_id, identified, attributes, bulk=bulk)
     created = dict(zip(anonymous, ids, strict=True))
     created.update({batch.by_external_id[ext]: user_id for ext, user_id in by_ext.items()})
     return created
 
 
 def _update_existing(session: Session, batch: _Batch) -> None:
-    changing = {user: updates for user, updates in _existing(batch) if updates}
+    changing = dict(_existing(batch))
     current = store.custom_attributes_of(session, changing)
     store.save_custom_attributes(
         session,
-        {user: apply_updates(current[user], updates) for user, updates in changing.items()},
+        {user: _changed(current[user], lines) for user, lines in changing.items()},
     )
 
 
-def _existing(batch: _Batch) -> Iterator[tuple[int, list[Update]]]:
-    return ((user, updates) for user, updates in batch.updates.items() if user > 0)
+def _existing(batch: _Batch) -> Iterator[tuple[int, list[ImportLine]]]:
+    return ((user, lines) for user, lines in batch.changes.items() if user > 0)
+
+
+def _changed(attributes: dict[str, Any], lines: Iterable[ImportLine]) -> dict[str, Any]:
+    """The attributes after the lines' changes, applied in line order."""
+    result = dict(attributes)
+    for line in lines:
+        for key, value in line.attributes.items():
+            if value is None:
+                result.pop(key, None)
+            else:
+                result[key] = value
+        if line.updates:
+            result = apply_updates(result, line.updates)
+    return result

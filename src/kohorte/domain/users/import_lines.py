@@ -5,16 +5,22 @@ Memory stays bounded by the longest accepted line, whatever the size of the stre
 """
 
 import json
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from kohorte.domain.errors import InvalidInput
+from kohorte.domain.text import MAX_IDENTIFIER_BYTES, MAX_NAME_LENGTH
 from kohorte.domain.users import fields
 from kohorte.domain.users.attributes import Update, parse_updates
 from kohorte.domain.users.fields import Alias
 
 MAX_LINE_BYTES = 1024 * 1024
 LINE_FIELDS = ("external_id", "user_aliases", "device_ids", "attributes")
+LINE_FIELDS_SET = frozenset(LINE_FIELDS)
+# A string of this many characters is at most MAX_IDENTIFIER_BYTES in UTF-8.
+QUICK_IDENTIFIER_CHARS = MAX_IDENTIFIER_BYTES // 4
 
 
 @dataclass(frozen=True)
@@ -24,10 +30,14 @@ class OversizedLine:
 
 @dataclass(frozen=True)
 class ImportLine:
+    """One checked line. ``attributes`` holds plain values to set (None: remove the attribute),
+    ``updates`` the operators (inc, add/remove) and nested values; their keys never overlap."""
+
     number: int
     external_id: str | None
     aliases: list[Alias]
     device_ids: list[str]
+    attributes: dict[str, Any]
     updates: list[Update]
 
 
@@ -60,25 +70,107 @@ def parse_line(number: int, raw: RawLine) -> ImportLine | None:
     if not raw.strip():
         return None
     document = _json_object(raw)
-    unknown = set(document) - set(LINE_FIELDS)
+    unknown = document.keys() - LINE_FIELDS_SET
     if unknown:
         raise InvalidInput(f"a line takes only {', '.join(LINE_FIELDS)}")
-    line = ImportLine(
-        number,
-        fields.optional_identifier(document.get("external_id"), "external_id"),
-        [
-            fields.alias(item, f"user_aliases[{i}]")
-            for i, item in enumerate(_array(document, "user_aliases"))
-        ],
-        [
-            fields.identifier(item, f"device_ids[{i}]")
-            for i, item in enumerate(_array(document, "device_ids"))
-        ],
-        parse_updates(_object(document, "attributes"), "attributes"),
-    )
-    if line.external_id is None and not line.aliases and not line.device_ids:
+    # Without a \u escape, no string of the line can hold NUL or a lone surrogate: the JSON
+    # parser refuses raw control characters and the UTF-8 decoder refuses encoded surrogates.
+    if b"\\u" not in raw:
+        line = _quick_line(number, document)
+        if line is not None:
+            return line
+    return _checked_line(number, document)
+
+
+def _checked_line(number: int, document: dict[str, Any]) -> ImportLine:
+    """Every rule checked one by one; the first broken one is the error."""
+    external_id = fields.optional_identifier(document.get("external_id"), "external_id")
+    aliases = [
+        fields.alias(item, f"user_aliases[{i}]")
+        for i, item in enumerate(_array(document, "user_aliases"))
+    ]
+    device_ids = [
+        fields.identifier(item, f"device_ids[{i}]")
+        for i, item in enumerate(_array(document, "device_ids"))
+    ]
+    updates = parse_updates(_object(document, "attributes"), "attributes")
+    if external_id is None and not aliases and not device_ids:
         raise InvalidInput("a user needs an external_id, a user alias or a device id")
-    return line
+    plain = {u.key: u.value for u in updates if u.kind in ("set", "unset") and _is_plain(u.value)}
+    others = [u for u in updates if u.key not in plain]
+    return ImportLine(number, external_id, aliases, device_ids, plain, others)
+
+
+def _quick_line(number: int, document: dict[str, Any]) -> ImportLine | None:
+    """The line if it is of the usual shape and obviously valid (its strings storable), else
+    None: then _checked_line decides, with its exact messages."""
+    external_id = document.get("external_id")
+    if external_id is not None and not _is_short_identifier(external_id):
+        return None
+    aliases = _quick_aliases(document.get("user_aliases"))
+    device_ids = _or_default(document.get("device_ids"), [])
+    attributes = _or_default(document.get("attributes"), {})
+    if (
+        aliases is None
+        or not isinstance(device_ids, list)
+        or not all(_is_short_identifier(device_id) for device_id in device_ids)
+        or not isinstance(attributes, dict)
+        or (external_id is None and not aliases and not device_ids)
+    ):
+        return None
+    plain: dict[str, Any] = {}
+    updates: list[Update] = []
+    for key, value in attributes.items():
+        if not (0 < len(key) <= MAX_NAME_LENGTH and key.strip()):
+            return None
+        if _is_plain(value):
+            plain[key] = value
+        else:
+            updates.extend(parse_updates({key: value}, "attributes"))
+    return ImportLine(number, external_id, aliases, device_ids, plain, updates)
+
+
+def _quick_aliases(value: object) -> list[Alias] | None:
+    if not value:
+        return [] if value is None or value == [] else None
+    if not isinstance(value, list):
+        return None
+    aliases = []
+    for item in value:
+        if not isinstance(item, dict) or len(item) != 2:
+            return None
+        label, name = item.get("alias_label"), item.get("alias_name")
+        if not (_is_short_identifier(label) and _is_short_identifier(name)):
+            return None
+        aliases.append(Alias(label=label, name=name))  # type: ignore[arg-type]
+    return aliases
+
+
+def _or_default(value: Any, default: Any) -> Any:
+    return default if value is None else value
+
+
+def _is_short_identifier(value: object) -> bool:
+    """A valid identifier, for a string known to hold no NUL and no lone surrogate."""
+    return (
+        isinstance(value, str)
+        and value != ""
+        and (len(value) <= QUICK_IDENTIFIER_CHARS or len(value.encode()) <= MAX_IDENTIFIER_BYTES)
+    )
+
+
+def _is_plain(value: object) -> bool:
+    """A JSON scalar that is stored as it is (checked: floats must be finite)."""
+    kind = type(value)
+    return (
+        kind is str
+        or kind is int
+        or kind is bool
+        or value is None
+        or (
+            kind is float and math.isfinite(value)  # type: ignore[arg-type]
+        )
+    )
 
 
 def _json_object(raw: bytes) -> dict[str, object]:

@@ -2,14 +2,20 @@
 
 Lines are read as a stream and written in batches of BATCH_LINES, each batch a few set-based
 statements and its own transaction (``commit`` is called after each): memory stays flat and a
-store holds no transaction for millions of lines. A failure midway therefore leaves the earlier
-batches imported; the error says which line was reached. An existing external id is upserted:
-attributes merged, aliases and devices added. Lines without an external id name their user by
-an alias or device already known, or become a new user.
+store holds no transaction for millions of lines. The caller's thread reads and checks lines
+while one writer thread writes the previous batch (the store works while Python parses; at
+most one checked batch waits). Only the writer uses the session once lines are read, and it
+reports everything, in line order per batch as if it were one thread. A failure midway
+therefore leaves the earlier batches imported; the error says which line was reached. An
+existing external id is upserted: attributes merged, aliases and devices added. Lines without
+an external id name their user by an alias or device already known, or become a new user.
 """
 
+import contextvars
 import logging
-from collections.abc import Callable, Iterable
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -57,34 +63,89 @@ def import_users(
     # Nothing stays open (nor, on SQLite, locked) while the first lines are still arriving.
     commit()
     report = ImportReport()
-    batch: list[ImportLine] = []
-    for number, raw in enumerate(lines, start=1):
-        parsed = _parse(number, raw, report)
-        if parsed is not None:
-            batch.append(parsed)
-        if len(batch) >= BATCH_LINES:
-            _write(session, workspace_id, batch, report, commit)
-            batch = []
-    _write(session, workspace_id, batch, report, commit)
+    with _BatchWriter(lambda batch: _write(session, workspace_id, batch, report, commit)) as writer:
+        for batch in _checked_batches(lines):
+            writer.send(batch)
     report.errors.sort(key=lambda error: error.line)
     return report
 
 
-def _parse(number: int, raw: RawLine, report: ImportReport) -> ImportLine | None:
-    try:
-        return parse_line(number, raw)
-    except InvalidInput as error:
-        report.add_error(number, error.message)
-        return None
+@dataclass
+class _Checked:
+    lines: list[ImportLine] = field(default_factory=list)
+    errors: list[LineError] = field(default_factory=list)
+
+
+def _checked_batches(lines: Iterable[RawLine]) -> Iterator[_Checked]:
+    """Batches of BATCH_LINES good lines, each with the errors of the bad lines among them."""
+    batch = _Checked()
+    for number, raw in enumerate(lines, start=1):
+        try:
+            parsed = parse_line(number, raw)
+        except InvalidInput as error:
+            batch.errors.append(LineError(number, error.message))
+            continue
+        if parsed is not None:
+            batch.lines.append(parsed)
+        if len(batch.lines) >= BATCH_LINES:
+            yield batch
+            batch = _Checked()
+    yield batch
+
+
+class _BatchWriter:
+    """Runs ``write`` on each batch sent, in order, in a thread of its own. A failure there is
+    raised in the sender's thread at its next send (or on leaving the block); later batches are
+    then dropped unwritten."""
+
+    _DONE = _Checked()
+
+    def __init__(self, write: Callable[[_Checked], None]) -> None:
+        self._write = write
+        self._queue: queue.Queue[_Checked] = queue.Queue(maxsize=1)
+        self._failure: BaseException | None = None
+        context = contextvars.copy_context()
+        self._thread = threading.Thread(
+            target=context.run, args=(self._run,), name="kohorte-import-writer", daemon=True
+        )
+
+    def __enter__(self) -> "_BatchWriter":
+        self._thread.start()
+        return self
+
+    def send(self, batch: _Checked) -> None:
+        self._raise_failure()
+        self._queue.put(batch)
+
+    def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
+        self._queue.put(self._DONE)
+        self._thread.join()
+        if exc_type is None:
+            self._raise_failure()
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+
+    def _run(self) -> None:
+        while (batch := self._queue.get()) is not self._DONE:
+            if self._failure is None:
+                try:
+                    self._write(batch)
+                except BaseException as error:
+                    self._failure = error
 
 
 def _write(
     session: Session,
     workspace_id: str,
-    batch: list[ImportLine],
+    checked: _Checked,
     report: ImportReport,
     commit: Callable[[], None],
 ) -> None:
+    for error in checked.errors:
+        report.add_error(error.line, error.message)
+    batch = checked.lines
     if not batch:
         return
     try:

@@ -14,6 +14,7 @@ from kohorte.domain.users import fields
 from kohorte.domain.users.attributes import Update, apply_updates, parse_updates
 from kohorte.domain.users.creation import create_alias_only_users, ensure_identified_users
 from kohorte.domain.users.fields import Alias, Skipped
+from kohorte.store import identities
 from kohorte.store import users as store
 
 MAX_ATTRIBUTE_OBJECTS = 75
@@ -82,7 +83,7 @@ def _resolve(session: Session, workspace_id: str, entries: list[TrackEntry]) -> 
     by_external_id = _external_ids(session, workspace_id, entries)
     by_alias = _aliases(session, workspace_id, entries)
     braze_ids = [entry.braze_id for entry in entries if entry.braze_id is not None]
-    by_braze_id = store.users_by_braze_id(session, workspace_id, braze_ids)
+    by_braze_id = identities.users_by_braze_id(session, workspace_id, braze_ids)
     found: dict[int, int | None] = {}
     for entry in entries:
         if entry.external_id is not None:
@@ -96,7 +97,7 @@ def _resolve(session: Session, workspace_id: str, entries: list[TrackEntry]) -> 
 
 def _external_ids(session: Session, workspace_id: str, entries: list[TrackEntry]) -> dict[str, int]:
     wanted = [e.external_id for e in entries if e.external_id is not None]
-    known = store.users_by_external_id(session, workspace_id, wanted)
+    known = identities.users_by_external_id(session, workspace_id, wanted)
     new = {
         e.external_id
         for e in entries
@@ -109,7 +110,7 @@ def _aliases(
     session: Session, workspace_id: str, entries: list[TrackEntry]
 ) -> dict[tuple[str, str], int]:
     wanted = [e.alias.key for e in entries if e.alias is not None]
-    known = store.alias_owners(session, workspace_id, wanted)
+    known = identities.users_by_alias(session, workspace_id, wanted)
     new = [
         e.alias.key
         for e in entries
