@@ -75,6 +75,33 @@ def test_one_user_by_several_identifiers(api: Api, integration: Integration) -> 
     assert api.member_external_ids(integration, "c1") == set()
 
 
+def test_one_user_added_by_one_identifier_and_removed_by_another(
+    api: Api, integration: Integration
+) -> None:
+    # No identifier comes twice, yet one user is in both directions: order decides.
+    api.add_aliases(
+        integration.workspace, [{"external_id": "u1", "alias_name": "a1", "alias_label": "amp"}]
+    )
+    alias = {"aliases": [{"alias_name": "a1", "alias_label": "amp"}]}
+    assert sync(api, integration, [adds("u1", "u2"), {**alias, "should_remove": True}]) == counts(
+        2, 1, 0
+    )
+    assert api.member_external_ids(integration, "c1") == {"u2"}
+    assert sync(api, integration, [{**alias, "should_remove": True}, adds("u1")]) == counts(1, 0, 0)
+    assert api.member_external_ids(integration, "c1") == {"u1", "u2"}
+    assert api.cohort(integration, "c1")["size"] == 2
+
+
+def test_adds_and_removes_of_different_users_in_one_request(
+    api: Api, integration: Integration
+) -> None:
+    sync(api, integration, [adds("u1", "u2")])
+    changes = [adds("u3", "ghost"), removes("u1", "nobody"), adds("u2")]
+    assert sync(api, integration, changes) == counts(1, 1, 2)
+    assert api.member_external_ids(integration, "c1") == {"u2", "u3"}
+    assert api.cohort(integration, "c1")["size"] == 2
+
+
 def test_device_ids_match_anonymous_users_only(api: Api, integration: Integration) -> None:
     api.add_devices(
         integration.workspace,

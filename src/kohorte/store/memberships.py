@@ -9,15 +9,17 @@ never opens a stay for a user that a concurrent delete is removing.
 
 import hashlib
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, any_, case, delete, func, literal, select, update
+from sqlalchemy import Table, any_, case, delete, false, func, literal, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from kohorte.store.batches import batch_rows, in_batch
 from kohorte.store.dialect import dialect_insert, is_postgresql
+from kohorte.store.identities import UserQuery
 from kohorte.store.models import CohortMembership
 
 Membership = cast(Table, CohortMembership.__table__)
@@ -44,102 +46,147 @@ def _lock(workspace_id: str) -> dict[str, int]:
     return {"key": int.from_bytes(digest, "big", signed=True)}
 
 
+@dataclass(frozen=True)
+class Applied:
+    """What one write of matched users did: identifiers matched per direction, rows written."""
+
+    matched: int
+    entered: int
+    left: int
+
+
+def apply_matched(
+    session: Session,
+    cohort_pk: int,
+    entering: UserQuery | None,
+    leaving: UserQuery | None,
+    now: datetime,
+) -> Applied | None:
+    """Open stays for the users ``entering`` matches and close those of the users ``leaving``
+    matches, in the statement that matches them (on PostgreSQL; SQLite needs three, under its
+    write lock). None, with nothing written, when some user is matched both ways: then the
+    order of the changes decides, and the caller replays them."""
+    if is_postgresql(session):
+        return _apply_matched_in_one(session, cohort_pk, entering, leaving, now)
+    adds = entering.subquery() if entering is not None else None
+    removes = leaving.subquery() if leaving is not None else None
+    matched, clash = session.execute(
+        select(_count(adds) + _count(removes), _clash(adds, removes))
+    ).one()
+    if clash:
+        return None
+    entered = _written(session, _entering(session, cohort_pk, adds, now)) if adds is not None else 0
+    left = (
+        _written(session, _leaving(session, cohort_pk, removes, now)) if removes is not None else 0
+    )
+    return Applied(int(matched), entered, left)
+
+
+def _apply_matched_in_one(
+    session: Session,
+    cohort_pk: int,
+    entering: UserQuery | None,
+    leaving: UserQuery | None,
+    now: datetime,
+) -> Applied | None:
+    adds = entering.cte("adds") if entering is not None else None
+    removes = leaving.cte("removes") if leaving is not None else None
+    clash = _clash(adds, removes)
+    entered = left = literal(0)
+    if adds is not None:
+        written = _entering(session, cohort_pk, adds, now, ~clash).returning(literal(1))
+        entered = _count(written.cte("entered"))
+    if removes is not None:
+        written = _leaving(session, cohort_pk, removes, now, ~clash).returning(literal(1))
+        left = _count(written.cte("left"))
+    row = session.execute(select(_count(adds) + _count(removes), clash, entered, left)).one()
+    return None if row[1] else Applied(int(row[0]), int(row[2]), int(row[3]))
+
+
+def _count(rows: Any) -> Any:
+    if rows is None:
+        return literal(0)
+    return select(func.count()).select_from(rows).scalar_subquery()
+
+
+def _clash(adds: Any, removes: Any) -> Any:
+    if adds is None or removes is None:
+        return false()
+    # Never correlated: inside the insert from ``adds`` it would turn into a per-row filter.
+    both = select(literal(1)).select_from(adds).join(removes, adds.c.user_id == removes.c.user_id)
+    return both.correlate(None).exists()
+
+
 def enter(session: Session, cohort_pk: int, user_ids: Sequence[int], now: datetime) -> set[int]:
     """Open a stay for every user not in the cohort now; returns the users that entered."""
     if not user_ids:
         return set()
-    entering = _entering(session, cohort_pk, user_ids, now).returning(Membership.c.user_id)
-    return set(session.scalars(entering).all())
+    entering = _entering(session, cohort_pk, _listed(session, user_ids), now)
+    return set(session.scalars(entering.returning(Membership.c.user_id)).all())
 
 
-def _entering(session: Session, cohort_pk: int, user_ids: Sequence[int], now: datetime) -> Any:
-    """Rows go in ascending user order, so two syncs adding overlapping users wait on each other
-    in one order and cannot deadlock; a user another sync is adding is decided by its commit."""
-    users = batch_rows(session, user_ids).subquery()
-    rows = select(
-        literal(cohort_pk), users.c.value, literal(now, Membership.c.entered_at.type)
-    ).order_by(users.c.value)
-    return (
-        dialect_insert(session, Membership)
-        .from_select(["cohort_pk", "user_id", "entered_at"], rows)
-        .on_conflict_do_nothing()
-    )
+def count_entering(session: Session, cohort_pk: int, user_ids: Sequence[int], now: datetime) -> int:
+    """``enter``, counting the users that entered instead of naming them."""
+    if not user_ids:
+        return 0
+    return _written(session, _entering(session, cohort_pk, _listed(session, user_ids), now))
 
 
 def leave(session: Session, cohort_pk: int, user_ids: Sequence[int], now: datetime) -> set[int]:
     """Close the open stays of these users; returns the users that left."""
     if not user_ids:
         return set()
-    leaving = _leaving(session, cohort_pk, user_ids, now).returning(Membership.c.user_id)
-    return set(session.scalars(leaving).all())
+    leaving = _leaving(session, cohort_pk, _listed(session, user_ids), now)
+    return set(session.scalars(leaving.returning(Membership.c.user_id)).all())
 
 
-def _leaving(session: Session, cohort_pk: int, user_ids: Sequence[int], now: datetime) -> Any:
-    # A stay opened by a sync that started later but committed first must not end before it
-    # began: the stay ends at the later of the two times.
-    ends = case((Membership.c.entered_at > now, Membership.c.entered_at), else_=now)
+def count_leaving(session: Session, cohort_pk: int, user_ids: Sequence[int], now: datetime) -> int:
+    """``leave``, counting the users that left instead of naming them."""
+    if not user_ids:
+        return 0
+    return _written(session, _leaving(session, cohort_pk, _listed(session, user_ids), now))
+
+
+def _listed(session: Session, user_ids: Sequence[int]) -> Any:
+    return select(batch_rows(session, user_ids).subquery().c.value.label("user_id")).subquery()
+
+
+def _entering(
+    session: Session, cohort_pk: int, users: Any, now: datetime, guard: Any = None
+) -> Any:
+    """Rows go in ascending user order, so two syncs adding overlapping users wait on each other
+    in one order and cannot deadlock; a user another sync is adding is decided by its commit."""
+    rows = select(literal(cohort_pk), users.c.user_id, literal(now, Membership.c.entered_at.type))
+    if guard is not None:
+        rows = rows.where(guard)
     return (
-        update(Membership)
-        .where(
-            Membership.c.cohort_pk == cohort_pk,
-            Membership.c.left_at.is_(None),
-            in_batch(session, Membership.c.user_id, user_ids),
-        )
-        .values(left_at=ends)
-    )
-
-
-def _rowcount(result: Any) -> int:
-    return int(result.rowcount)
-
-
-def enter_matched(
-    session: Session, cohort_pk: int, matched: Select[int], now: datetime
-) -> tuple[int, int]:
-    """Open a stay for every matched user not in the cohort now, in the statement that finds
-    them: (identifiers matched, users entered). Rows go in ascending user order."""
-    found = matched.subquery() if not is_postgresql(session) else matched.cte("matched")
-    rows = select(literal(cohort_pk), found.c.user_id, literal(now, Membership.c.entered_at.type))
-    entering = (
         dialect_insert(session, Membership)
-        .from_select(["cohort_pk", "user_id", "entered_at"], rows.order_by(found.c.user_id))
+        .from_select(["cohort_pk", "user_id", "entered_at"], rows.order_by(users.c.user_id))
         .on_conflict_do_nothing()
     )
-    return _counted(session, found, entering)
 
 
-def leave_matched(
-    session: Session, cohort_pk: int, matched: Select[int], now: datetime
-) -> tuple[int, int]:
-    """Close the open stays of the matched users, in the statement that finds them:
-    (identifiers matched, users that left)."""
-    found = matched.subquery() if not is_postgresql(session) else matched.cte("matched")
-    user_ids = select(found.c.user_id)
-    in_found = (
+def _leaving(session: Session, cohort_pk: int, users: Any, now: datetime, guard: Any = None) -> Any:
+    user_ids = select(users.c.user_id)
+    # On PostgreSQL = ANY(array(...)): an index scan in user order, so overlapping removes lock
+    # their rows in one order (see store/batches.py).
+    listed = (
         Membership.c.user_id == any_(func.array(user_ids.scalar_subquery()))
         if is_postgresql(session)
         else Membership.c.user_id.in_(user_ids)
     )
+    # A stay opened by a sync that started later but committed first must not end before it
+    # began: the stay ends at the later of the two times.
     ends = case((Membership.c.entered_at > now, Membership.c.entered_at), else_=now)
-    leaving = (
-        update(Membership)
-        .where(Membership.c.cohort_pk == cohort_pk, Membership.c.left_at.is_(None), in_found)
-        .values(left_at=ends)
-    )
-    return _counted(session, found, leaving)
+    conditions = [Membership.c.cohort_pk == cohort_pk, Membership.c.left_at.is_(None), listed]
+    if guard is not None:
+        conditions.append(guard)
+    return update(Membership).where(*conditions).values(left_at=ends)
 
 
-def _counted(session: Session, found: Any, write: Any) -> tuple[int, int]:
-    """(rows found, rows written): one statement on PostgreSQL, whose CTEs may write; two on
-    SQLite, where both run under the transaction's write lock."""
-    found_count = select(func.count()).select_from(found).scalar_subquery()
-    if is_postgresql(session):
-        written = write.returning(literal(1)).cte("written")
-        written_count = select(func.count()).select_from(written).scalar_subquery()
-        row = session.execute(select(found_count, written_count)).one()
-        return int(row[0]), int(row[1])
-    matched = int(session.scalar(select(found_count)) or 0)
-    return matched, _rowcount(session.execute(write.execution_options(preserve_rowcount=True)))
+def _written(session: Session, write: Any) -> int:
+    result: Any = session.execute(write.execution_options(preserve_rowcount=True))
+    return int(result.rowcount)
 
 
 def remove_users(session: Session, user_ids: Collection[int]) -> PerCohort:

@@ -41,7 +41,7 @@ def resolve(session: Session, workspace_id: str, changes: Sequence[Change]) -> M
     surrogates, over 997 bytes) match nobody."""
     external_ids = _matchable(i for change in changes for i in change.external_ids)
     device_ids = _matchable(i for change in changes for i in change.device_ids)
-    aliases = {a for change in changes for a in change.aliases if _is_matchable_alias(a)}
+    aliases = _matchable_pairs(a for change in changes for a in change.aliases)
     return Matches(
         store.users_by_external_id(session, workspace_id, external_ids),
         store.anonymous_device_owners(session, workspace_id, device_ids),
@@ -57,7 +57,7 @@ def matching(session: Session, workspace_id: str, changes: Sequence[Change]) -> 
         workspace_id,
         _matchable(i for change in changes for i in change.external_ids),
         _matchable(i for change in changes for i in change.device_ids),
-        {a for change in changes for a in change.aliases if _is_matchable_alias(a)},
+        _matchable_pairs(a for change in changes for a in change.aliases),
     )
 
 
@@ -80,6 +80,8 @@ def _encodes(text: str) -> bool:
     return True
 
 
-def _is_matchable_alias(alias: AliasKey) -> bool:
-    label, name = alias
-    return is_valid_identifier(label) and is_valid_identifier(name)
+def _matchable_pairs(aliases: Iterable[AliasKey]) -> set[AliasKey]:
+    wanted = set(aliases)
+    labels = _matchable(label for label, _ in wanted)
+    names = _matchable(name for _, name in wanted)
+    return {(label, name) for label, name in wanted if label in labels and name in names}

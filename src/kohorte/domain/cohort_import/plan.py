@@ -20,6 +20,7 @@ class Replay:
 
     first_removes: bool
     length: int
+    last_removes: bool  # the final step: whether the user ends outside
 
     def counts(self, was_member: bool) -> tuple[int, int]:
         """(adds, removes) that actually change membership, starting from ``was_member``."""
@@ -34,46 +35,41 @@ class Replay:
 class SyncPlan:
     to_enter: list[int]  # ascending, the order rows are locked in: users ending inside
     to_leave: list[int]  # ascending: users ending outside
-    # Only for requests that both add and remove; otherwise every write counts once.
+    # Only the users that the request both adds and removes; every other user's one write
+    # counts once, so without replays the counts of rows written are the answer.
     replays: dict[int, Replay] = field(default_factory=dict)
 
     def counts(self, entered: Collection[int], left: Collection[int]) -> tuple[int, int]:
         """(added, removed), given the users the store let enter and leave."""
-        if not self.replays:
-            return len(entered), len(left)
-        added = removed = 0
-        for user_id in self.to_enter:
-            adds, removes = self.replays[user_id].counts(was_member=user_id not in entered)
-            added, removed = added + adds, removed + removes
-        for user_id in self.to_leave:
-            adds, removes = self.replays[user_id].counts(was_member=user_id in left)
-            added, removed = added + adds, removed + removes
+        added, removed = len(entered), len(left)
+        for user_id, replay in self.replays.items():
+            was_member = user_id in left if replay.last_removes else user_id not in entered
+            adds, removes = replay.counts(was_member)
+            wrote_add, wrote_remove = user_id in entered, user_id in left
+            added, removed = added + adds - wrote_add, removed + removes - wrote_remove
         return added, removed
 
 
 def plan_sync(steps: Sequence[Step]) -> SyncPlan:
-    directions = {remove for _, remove in steps}
-    if len(directions) == 1:
-        users = sorted({user_id for matched, _ in steps for user_id in matched})
-        return SyncPlan([], users) if directions == {True} else SyncPlan(users, [])
-    replays, last_removes = _replay(steps)
+    adds = {user_id for matched, remove in steps if not remove for user_id in matched}
+    removes = {user_id for matched, remove in steps if remove for user_id in matched}
+    both = adds & removes
+    replays = _replay(steps, both) if both else {}
+    ending_inside = {user_id for user_id in both if not replays[user_id].last_removes}
     return SyncPlan(
-        sorted(u for u, removes in last_removes.items() if not removes),
-        sorted(u for u, removes in last_removes.items() if removes),
+        sorted((adds - both) | ending_inside),
+        sorted((removes - both) | (both - ending_inside)),
         replays,
     )
 
 
-def _replay(steps: Sequence[Step]) -> tuple[dict[int, Replay], dict[int, bool]]:
+def _replay(steps: Sequence[Step], users: set[int]) -> dict[int, Replay]:
     replays: dict[int, Replay] = {}
-    last_removes: dict[int, bool] = {}
     for matched, remove in steps:
-        for user_id in set(matched):
-            previous = last_removes.get(user_id)
-            if previous is None:
-                replays[user_id] = Replay(remove, 1)
-            elif previous != remove:
-                replay = replays[user_id]
-                replays[user_id] = Replay(replay.first_removes, replay.length + 1)
-            last_removes[user_id] = remove
-    return replays, last_removes
+        for user_id in users.intersection(matched):
+            replay = replays.get(user_id)
+            if replay is None:
+                replays[user_id] = Replay(remove, 1, remove)
+            elif replay.last_removes != remove:
+                replays[user_id] = Replay(replay.first_removes, replay.length + 1, remove)
+    return replays

@@ -118,18 +118,12 @@ def _strings(values: object) -> list[str]:
 
 
 def _aliases(values: object) -> list[AliasKey]:
-    if not isinstance(values, list):
+    if not isinstance(values, list) or not all(type(item) is dict for item in values):
         raise InvalidInput(COHORT_CHANGES_MESSAGE)
-    return [_alias(item) for item in values]
-
-
-def _alias(value: object) -> AliasKey:
-    if not isinstance(value, dict):
+    pairs = [(item.get("alias_label"), item.get("alias_name")) for item in values]
+    if not all(type(label) is str and type(name) is str for label, name in pairs):
         raise InvalidInput(COHORT_CHANGES_MESSAGE)
-    name, label = value.get("alias_name"), value.get("alias_label")
-    if not isinstance(name, str) or not isinstance(label, str):
-        raise InvalidInput(COHORT_CHANGES_MESSAGE)
-    return (label, name)
+    return pairs
 
 
 def _created_at(value: object) -> datetime:

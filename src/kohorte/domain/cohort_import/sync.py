@@ -19,12 +19,14 @@ from kohorte.domain.cohort_import import matcher
 from kohorte.domain.cohort_import.auth import PartnerClient
 from kohorte.domain.cohort_import.plan import plan_sync
 from kohorte.domain.cohort_import.requests import (
+    Change,
     CohortChanges,
     parse_cohort_changes,
     parse_cohort_naming,
 )
 from kohorte.store import cohort_counters, memberships
 from kohorte.store.cohort_import import sync as store
+from kohorte.store.identities import UserQuery
 from kohorte.store.types import utcnow
 
 
@@ -64,10 +66,10 @@ def _apply(session: Session, client: PartnerClient, request: CohortChanges) -> S
     cohort_pk = store.find_or_create_cohort(
         session, client.workspace_id, client.partner_name, request.cohort_id, now
     )
-    if _one_way(request):
-        matched, added, removed = _write_one_way(session, client, cohort_pk, request, now)
-    else:
-        matched, added, removed = _write_in_order(session, client, cohort_pk, request, now)
+    written = _write_matched(session, client, cohort_pk, request, now)
+    if written is None:
+        written = _write_in_order(session, client, cohort_pk, request, now)
+    matched, added, removed = written
     unmatched = request.size - matched
     store.record_sync(session, cohort_pk, now, added, removed, unmatched)
     # Every applied add or remove is one data point; no-ops and unmatched ids are free.
@@ -75,11 +77,32 @@ def _apply(session: Session, client: PartnerClient, request: CohortChanges) -> S
     return SyncResult(added, removed, unmatched, matched)
 
 
-def _one_way(request: CohortChanges) -> bool:
-    """Whether order cannot matter: every change adds (or every change removes), and no
-    identifier comes twice (so each matched row is one matched identifier)."""
-    if len({change.remove for change in request.changes}) != 1:
-        return False
+def _write_matched(
+    session: Session, client: PartnerClient, cohort_pk: int, request: CohortChanges, now: datetime
+) -> tuple[int, int, int] | None:
+    """(matched, added, removed) from one statement that matches and writes, when order cannot
+    matter: no identifier comes twice (so each matched row is one matched identifier) and no
+    user is both added and removed (the store checks, and writes nothing if one is). The usual
+    request, a batch of adds, of removes, or of each, then costs what its write costs."""
+    if not _identifiers_distinct(request):
+        return None
+    adds = [change for change in request.changes if not change.remove]
+    removes = [change for change in request.changes if change.remove]
+    applied = memberships.apply_matched(
+        session,
+        cohort_pk,
+        _matching(session, client, adds),
+        _matching(session, client, removes),
+        now,
+    )
+    return None if applied is None else (applied.matched, applied.entered, applied.left)
+
+
+def _matching(session: Session, client: PartnerClient, changes: list[Change]) -> UserQuery | None:
+    return matcher.matching(session, client.workspace_id, changes) if changes else None
+
+
+def _identifiers_distinct(request: CohortChanges) -> bool:
     kinds = (
         [i for change in request.changes for i in change.external_ids],
         [i for change in request.changes for i in change.device_ids],
@@ -88,28 +111,19 @@ def _one_way(request: CohortChanges) -> bool:
     return all(len(set(values)) == len(values) for values in kinds)
 
 
-def _write_one_way(
-    session: Session, client: PartnerClient, cohort_pk: int, request: CohortChanges, now: datetime
-) -> tuple[int, int, int]:
-    """(matched, added, removed) in one statement that matches and writes: the usual request,
-    a batch of adds or of removes, costs what the write itself costs."""
-    matching = matcher.matching(session, client.workspace_id, request.changes)
-    if request.changes[0].remove:
-        matched, left = memberships.leave_matched(session, cohort_pk, matching, now)
-        return matched, 0, left
-    matched, entered = memberships.enter_matched(session, cohort_pk, matching, now)
-    return matched, entered, 0
-
-
 def _write_in_order(
     session: Session, client: PartnerClient, cohort_pk: int, request: CohortChanges, now: datetime
 ) -> tuple[int, int, int]:
     """(matched, added, removed) for a request that both adds and removes: changes replayed in
-    order per user (domain/cohort_import/plan.py); the writes say who was a member before."""
+    order per user (domain/cohort_import/plan.py). Only for users it both adds and removes do
+    the writes have to say who was a member before."""
     found = matcher.resolve(session, client.workspace_id, request.changes)
     steps = [(found.users_of(change), change.remove) for change in request.changes]
+    matched = sum(len(users) for users, _ in steps)
     plan = plan_sync(steps)
-    entered = memberships.enter(session, cohort_pk, plan.to_enter, now)
-    left = memberships.leave(session, cohort_pk, plan.to_leave, now)
-    added, removed = plan.counts(entered, left)
-    return sum(len(users) for users, _ in steps), added, removed
+    if not plan.replays:
+        entered = memberships.count_entering(session, cohort_pk, plan.to_enter, now)
+        return matched, entered, memberships.count_leaving(session, cohort_pk, plan.to_leave, now)
+    entered_users = memberships.enter(session, cohort_pk, plan.to_enter, now)
+    left_users = memberships.leave(session, cohort_pk, plan.to_leave, now)
+    return matched, *plan.counts(entered_users, left_users)
