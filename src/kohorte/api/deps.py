@@ -26,6 +26,9 @@ def get_engine(request: Request) -> Engine:
 def get_session(request: Request) -> Iterator[Session]:
     factory: sessionmaker[Session] = request.app.state.session_factory
     with factory() as session:
+        # Kept on the request so that a retry after contention can end this attempt's
+        # transaction at once (api/contention.py).
+        request.state.session = session
         try:
             yield session
             session.commit()

@@ -9,9 +9,9 @@ from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
-from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session, sessionmaker
 
+from kohorte.api.contention import ContentionRetryRoute
 from kohorte.api.deps import SettingsDep
 from kohorte.api.errors import handle_domain_error
 from kohorte.domain.cohort_import import auth as partner_auth
@@ -21,6 +21,7 @@ from kohorte.domain.errors import InvalidInput, KohorteError
 
 NOT_A_JSON_OBJECT_MESSAGE = "Request body must be a JSON object"
 RATE_LIMIT_HEADERS_STATE = "rate_limit_headers"
+ADMISSION_STATE = "partner_admission"
 
 
 async def json_object_body(request: Request) -> dict[str, Any]:
@@ -45,9 +46,13 @@ def admit_partner_caller(
     still counts; and it is over before the request's session writes, so on SQLite no
     transaction waits on another of the same request.
     """
-    factory: sessionmaker[Session] = request.app.state.session_factory
-    with factory.begin() as session:
-        admission = partner_auth.admit(session, partner, body, settings.partner_rate_limit_per_hour)
+    admission: partner_auth.Admission | None = getattr(request.state, ADMISSION_STATE, None)
+    if admission is None:  # once per request: a retry after contention is not counted again
+        factory: sessionmaker[Session] = request.app.state.session_factory
+        with factory.begin() as session:
+            limit = settings.partner_rate_limit_per_hour
+            admission = partner_auth.admit(session, partner, body, limit)
+        setattr(request.state, ADMISSION_STATE, admission)
     if admission.rate_limit is not None:
         setattr(request.state, RATE_LIMIT_HEADERS_STATE, admission.rate_limit.headers())
     rate_limit.enforce(admission.rate_limit)
@@ -57,9 +62,9 @@ def admit_partner_caller(
 PartnerCallerDep = Annotated[PartnerClient, Depends(admit_partner_caller)]
 
 
-class PartnerRoute(APIRoute):
+class PartnerRoute(ContentionRetryRoute):
     """Renders domain errors here, so that every response to an admitted caller, errors
-    included, carries the rate-limit headers."""
+    included, carries the rate-limit headers; retried on contention like every writer."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()

@@ -5,8 +5,10 @@ from typing import Annotated
 
 from anyio import from_thread
 from fastapi import APIRouter, Depends, Request
+from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
+from kohorte.api.contention import ContentionRetryRoute
 from kohorte.api.deps import SessionDep, permitted
 from kohorte.api.responses import ERROR_RESPONSES
 from kohorte.api.workspace import users_schemas as schemas
@@ -16,7 +18,12 @@ from kohorte.domain.users import aliases, deletion, export, identify, importing,
 from kohorte.domain.users.fields import Skipped
 from kohorte.domain.users.import_lines import lines_from_chunks
 
-router = APIRouter(prefix="/users", tags=["users"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/users",
+    tags=["users"],
+    responses=ERROR_RESPONSES,
+    route_class=ContentionRetryRoute,
+)
 
 
 TrackAccess = Annotated[WorkspaceAccess, Depends(permitted(Permission.USERS_TRACK))]
@@ -146,9 +153,6 @@ def export_users(
     )
 
 
-@router.post(
-    "/import", status_code=201, response_model=schemas.ImportOut, openapi_extra=NDJSON_BODY
-)
 async def import_users(
     request: Request, session: SessionDep, access: ImportAccess
 ) -> schemas.ImportOut:
@@ -182,3 +186,16 @@ def _chunks_from_worker_thread(stream: AsyncIterator[bytes]) -> Iterator[bytes]:
 
     while (chunk := from_thread.run(next_chunk)) is not None:
         yield chunk
+
+
+# A streamed body cannot be read again, so the import is not retried as a whole: each of its
+# batches is a transaction of its own, and a failed batch is reported (see importing.py).
+router.add_api_route(
+    "/import",
+    import_users,
+    methods=["POST"],
+    status_code=201,
+    response_model=schemas.ImportOut,
+    openapi_extra=NDJSON_BODY,
+    route_class_override=APIRoute,
+)
