@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, any_, case, delete, false, func, literal, select, update
+from sqlalchemy import Table, any_, case, delete, false, func, literal, select, true, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
@@ -154,14 +154,18 @@ def _listed(session: Session, user_ids: Sequence[int]) -> Any:
 def _entering(
     session: Session, cohort_pk: int, users: Any, now: datetime, guard: Any = None
 ) -> Any:
-    """Rows go in ascending user order, so two syncs adding overlapping users wait on each other
-    in one order and cannot deadlock; a user another sync is adding is decided by its commit."""
+    """On PostgreSQL rows go in ascending user order, so two syncs adding overlapping users wait
+    on each other in one order and cannot deadlock; a user another sync is adding is decided by
+    its commit. SQLite has one writer at a time, and an ORDER BY there makes it walk all the
+    workspace's users by id instead of looking the batch up."""
     rows = select(literal(cohort_pk), users.c.user_id, literal(now, Membership.c.entered_at.type))
-    if guard is not None:
-        rows = rows.where(guard)
+    # Never without WHERE: SQLite would read the ON CONFLICT that follows as a join condition.
+    rows = rows.where(guard if guard is not None else true())
+    if is_postgresql(session):
+        rows = rows.order_by(users.c.user_id)
     return (
         dialect_insert(session, Membership)
-        .from_select(["cohort_pk", "user_id", "entered_at"], rows.order_by(users.c.user_id))
+        .from_select(["cohort_pk", "user_id", "entered_at"], rows)
         .on_conflict_do_nothing()
     )
 
