@@ -1,12 +1,13 @@
 """Typed dependencies: one session per request, committed when the endpoint returns."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from kohorte.domain.access import WorkspaceAccess, authenticate_admin, authenticate_workspace
 from kohorte.domain.permissions import Permission
@@ -23,18 +24,33 @@ def get_engine(request: Request) -> Engine:
     return engine
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A session that touches the store only when used; ended in one trip to a worker thread.
+
+    Async, so that opening it costs no thread hop (a sync dependency would take one to open
+    and another to close it, on every request).
+    """
     factory: sessionmaker[Session] = request.app.state.session_factory
-    with factory() as session:
-        # Kept on the request so that a retry after contention can end this attempt's
-        # transaction at once (api/contention.py).
-        request.state.session = session
-        try:
-            yield session
+    session = factory()
+    # Kept on the request so that a retry after contention can end this attempt's transaction
+    # at once (api/contention.py).
+    request.state.session = session
+    try:
+        yield session
+    except BaseException:
+        await run_in_threadpool(_end, session, commit=False)
+        raise
+    await run_in_threadpool(_end, session, commit=True)
+
+
+def _end(session: Session, commit: bool) -> None:
+    try:
+        if commit:
             session.commit()
-        except BaseException:
+        else:
             session.rollback()
-            raise
+    finally:
+        session.close()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_from_app)]
