@@ -12,10 +12,12 @@ an external id name their user by an alias or device already known, or become a 
 """
 
 import contextvars
+import gc
 import logging
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -63,11 +65,35 @@ def import_users(
     # Nothing stays open (nor, on SQLite, locked) while the first lines are still arriving.
     commit()
     report = ImportReport()
-    with _BatchWriter(lambda batch: _write(session, workspace_id, batch, report, commit)) as writer:
+    write = _BatchWriter(lambda batch: _write(session, workspace_id, batch, report, commit))
+    with _old_objects_frozen(), write as writer:
         for batch in _checked_batches(lines):
             writer.send(batch)
     report.errors.sort(key=lambda error: error.line)
     return report
+
+
+_frozen_lock = threading.Lock()
+_imports_running = 0
+
+
+@contextmanager
+def _old_objects_frozen() -> Iterator[None]:
+    """The objects that exist when an import starts are left out of garbage collections until
+    the last running import ends. Parsing makes millions of short-lived containers, and each
+    one in a few hundred thousand triggered a full collection that walked the whole process
+    (~80 ms with the GIL held, stalling the writer too): 20% of the import's CPU."""
+    global _imports_running
+    with _frozen_lock:
+        _imports_running += 1
+        gc.freeze()
+    try:
+        yield
+    finally:
+        with _frozen_lock:
+            _imports_running -= 1
+            if _imports_running == 0:
+                gc.unfreeze()
 
 
 @dataclass
