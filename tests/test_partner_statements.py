@@ -1,14 +1,15 @@
 """Statements per partner request: a fixed handful, whatever the batch size (both stores)."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, event
 
 from tests.seed import seed_user, seed_users_bulk
 from tests.seed_cohorts import seeding
-from tests.support import Api, Integration
+from tests.support import Api
 
 # Admission (credentials, rate-limit count) and the sync (lock, cohort, three lookups, enter,
 # leave, sync log, counter delta), with room for the transaction statements of each store.
@@ -36,33 +37,41 @@ def seed(engine: Engine, workspace_id: str, users: int) -> None:
             seed_user(session, workspace_id, devices=[f"d{n}"], aliases=[("crm", f"a{n}")])
 
 
-def mixed(n: int) -> list[dict[str, Any]]:
-    """Adds then removes of n identifiers of every kind, half of them in both."""
-
-    def ids(start: int, end: int) -> dict[str, Any]:
-        return {
-            "user_ids": [f"u{i}" for i in range(start, end)],
-            "device_ids": [f"d{i}" for i in range(start, end)],
-            "aliases": [{"alias_label": "crm", "alias_name": f"a{i}"} for i in range(start, end)],
-        }
-
-    return [ids(0, n), {**ids(n // 2, n), "should_remove": True}]
+def ids(start: int, end: int) -> dict[str, Any]:
+    """Identifiers of every kind for the users numbered from start to end."""
+    return {
+        "user_ids": [f"u{i}" for i in range(start, end)],
+        "device_ids": [f"d{i}" for i in range(start, end)],
+        "aliases": [{"alias_label": "crm", "alias_name": f"a{i}"} for i in range(start, end)],
+    }
 
 
-def statements_of_sync(api: Api, engine: Engine, integration: Integration, n: int) -> list[str]:
-    with counting(engine) as statements:
-        response = api.sync(integration, f"cohort-{n}", mixed(n))
-    assert response.status_code == 201, response.text
-    assert (response.json()["added"], response.json()["removed"]) == (2 * n, n)
-    return statements
+def replayed(n: int) -> tuple[list[dict[str, Any]], tuple[int, int]]:
+    """Adds of n users of every kind, then removes of half of them: replayed in order."""
+    return [ids(0, n), {**ids(n // 2, n), "should_remove": True}], (2 * n, n)
 
 
-def test_statements_do_not_grow_with_the_batch(api: Api, engine: Engine) -> None:
+def matched_in_one(n: int) -> tuple[list[dict[str, Any]], tuple[int, int]]:
+    """Adds of some users and removes of others: matched and written in one statement."""
+    return [ids(0, n), {**ids(n, n + n // 2), "should_remove": True}], (2 * n, 0)
+
+
+@pytest.mark.parametrize("shape", [replayed, matched_in_one])
+def test_statements_do_not_grow_with_the_batch(
+    api: Api, engine: Engine, shape: Callable[[int], tuple[list[dict[str, Any]], tuple[int, int]]]
+) -> None:
     integration = api.integration()
-    seed(engine, integration.workspace.id, 222)
+    seed(engine, integration.workspace.id, 333)
     for n in (2, 222):  # the first sync of a window also drops the key's older windows
         api.expect(api.name_cohort(integration, f"cohort-{n}"), 201)
     api.expect(api.sync(integration, "cohort-2", []), 201)
-    small = statements_of_sync(api, engine, integration, 2)
-    large = statements_of_sync(api, engine, integration, 222)
+    counted = []
+    for n in (2, 222):
+        changes, expected = shape(n)
+        with counting(engine) as statements:
+            response = api.sync(integration, f"cohort-{n}", changes)
+        assert response.status_code == 201, response.text
+        assert (response.json()["added"], response.json()["removed"]) == expected
+        counted.append(statements)
+    small, large = counted
     assert len(small) == len(large) <= MOST_STATEMENTS, (small, large)
