@@ -13,7 +13,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, any_, case, delete, false, func, literal, select, true, update
+from sqlalchemy import (
+    Table,
+    any_,
+    case,
+    delete,
+    false,
+    func,
+    intersect,
+    literal,
+    select,
+    true,
+    update,
+)
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
@@ -112,9 +124,11 @@ def _count(rows: Any) -> Any:
 def _clash(adds: Any, removes: Any) -> Any:
     if adds is None or removes is None:
         return false()
-    # Never correlated: inside the insert from ``adds`` it would turn into a per-row filter.
-    both = select(literal(1)).select_from(adds).join(removes, adds.c.user_id == removes.c.user_id)
-    return both.correlate(None).exists()
+    # INTERSECT, which PostgreSQL hashes: a join or IN of two CTEs, of which it knows no
+    # statistics, became a nested loop over every pair. Never correlated: inside the insert
+    # from ``adds`` it would turn into a per-row filter.
+    both = intersect(select(adds.c.user_id), select(removes.c.user_id)).subquery()
+    return select(both.c.user_id).correlate(None).exists()
 
 
 def enter(session: Session, cohort_pk: int, user_ids: Sequence[int], now: datetime) -> set[int]:
