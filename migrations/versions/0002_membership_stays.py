@@ -107,6 +107,11 @@ def downgrade() -> None:
             ondelete="CASCADE",
         )
     _memberships_without_history()
+    # Stays of users or cohorts gone (no foreign key kept them out) were not copied back.
+    op.execute(
+        "UPDATE cohorts SET size = (SELECT count(*) FROM cohort_memberships m "
+        "WHERE m.cohort_pk = cohorts.id)"
+    )
 
 
 def _fold_deltas_for_downgrade() -> None:

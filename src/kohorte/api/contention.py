@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 ATTEMPTS = 5
-# SQLSTATEs: deadlock detected, serialization failure, unique violation.
-CONTENTION_STATES = frozenset({"40P01", "40001", "23505"})
+# SQLSTATEs: deadlock detected, serialization failure, unique violation (a concurrent request
+# created the same key first), foreign key violation (it deleted the user a plan was read for).
+CONTENTION_STATES = frozenset({"40P01", "40001", "23505", "23503"})
 
 
 def is_contention(error: DBAPIError) -> bool:
@@ -31,9 +32,12 @@ class ContentionRetryRoute(APIRoute):
     concurrent one. Only for requests whose body was read whole (it is read again from the
     request's cache); a streamed body cannot be replayed.
 
-    The attempt's session (``deps.get_session``) is rolled back and closed before the next
-    attempt: FastAPI ends the sessions of a request only when its handler returns, and the
-    failed attempt must neither keep its locks meanwhile nor commit anything then.
+    Errors of the request's statements are retried; a commit cannot lose that way under READ
+    COMMITTED with no deferred constraint, and it runs after the handler, when FastAPI ends the
+    request's dependencies. The attempt's session (``deps.get_session``) is rolled back and
+    closed before the next attempt: FastAPI ends the sessions of a request only when its
+    handler returns, and the failed attempt must neither keep its locks meanwhile nor commit
+    anything then.
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -46,14 +50,14 @@ class ContentionRetryRoute(APIRoute):
                 except DBAPIError as error:
                     if not is_contention(error):
                         raise
-                    await run_in_threadpool(_end_attempt, request)
+                    await run_in_threadpool(end_attempt, request)
                 await asyncio.sleep(random.uniform(0, 0.01 * 2**attempt))  # noqa: S311 (jitter)
             return await handle(request)
 
         return handle_retrying
 
 
-def _end_attempt(request: Request) -> None:
+def end_attempt(request: Request) -> None:
     session: Session | None = getattr(request.state, "session", None)
     if session is not None:
         session.rollback()

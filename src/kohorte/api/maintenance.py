@@ -44,6 +44,10 @@ async def _fold_forever(app: FastAPI, every_seconds: float) -> None:
         except SQLAlchemyError as error:
             # The store may be down for a while; deltas wait, and reads stay exact meanwhile.
             logger.warning("folding cohort counters failed: %s", type(error).__name__)
+        except Exception:
+            # Anything else is a bug of ours; the loop must outlive it (reads would slow down
+            # as deltas pile up).
+            logger.exception("folding cohort counters failed")
 
 
 def _fold_once(factory: sessionmaker[Session]) -> None:

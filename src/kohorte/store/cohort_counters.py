@@ -58,6 +58,13 @@ SQLITE_FOLD = [
 ]
 
 
+def hold_folds(session: Session) -> None:
+    """Keep folds out until the transaction ends: for writers that delete delta rows (a fold
+    deletes them all, in another order, and the two would deadlock)."""
+    if is_postgresql(session):
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FOLD_LOCK})
+
+
 def record(session: Session, deltas: Deltas, day: date) -> None:
     rows = [
         {"cohort_pk": cohort_pk, "day": day, "members": members, "data_points": points}
@@ -71,7 +78,8 @@ def record(session: Session, deltas: Deltas, day: date) -> None:
 def fold(session: Session) -> bool:
     """Move the pending deltas into the counters; False when another fold is running."""
     if is_postgresql(session):
-        if not session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": FOLD_LOCK}):
+        taken = session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": FOLD_LOCK})
+        if not taken:
             return False
         session.execute(PG_FOLD)
         return True

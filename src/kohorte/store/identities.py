@@ -2,8 +2,8 @@
 the cohort matcher alike; one query per identifier kind, whatever the batch size.
 
 Each kind has one query (``*_holders``: identifier and user id, for a batch given as one
-parameter); the lookups run it and map identifiers to users, and partner syncs that only add or
-only remove put it inside their write (``matched_users``), so it is written once.
+parameter); the lookups run it and map identifiers to users, and partner syncs whose identifiers
+are distinct put it inside their write (``matched_users``), so it is written once.
 """
 
 from collections.abc import Collection

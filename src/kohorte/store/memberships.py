@@ -36,6 +36,10 @@ from kohorte.store.models import CohortMembership
 
 Membership = cast(Table, CohortMembership.__table__)
 PerCohort = dict[int, int]  # cohort pk -> number of members gained (or lost)
+# The ON CONFLICT target of adds: only an open stay makes an add a no-op; any other unique
+# clash is an error (and, being contention, retried), never a silently dropped row.
+OPEN_STAY = ["cohort_pk", "user_id"]
+OPEN = Membership.c.left_at.is_(None)
 
 
 def share_workspace(session: Session, workspace_id: str) -> None:
@@ -60,7 +64,7 @@ def _lock(workspace_id: str) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class Applied:
-    """What one write of matched users did: identifiers matched per direction, rows written."""
+    """What one write of matched users did: identifiers matched (both ways), rows written."""
 
     matched: int
     entered: int
@@ -180,7 +184,9 @@ def _entering(
     return (
         dialect_insert(session, Membership)
         .from_select(["cohort_pk", "user_id", "entered_at"], rows)
-        .on_conflict_do_nothing()
+        .on_conflict_do_nothing(
+            index_elements=OPEN_STAY, index_where=Membership.c.left_at.is_(None)
+        )
     )
 
 
@@ -237,7 +243,9 @@ def carry_over(session: Session, pairs: Mapping[int, int], now: datetime) -> Per
     statement = (
         dialect_insert(session, Membership)
         .from_select(["cohort_pk", "user_id", "entered_at"], rows)
-        .on_conflict_do_nothing()
+        .on_conflict_do_nothing(
+            index_elements=OPEN_STAY, index_where=Membership.c.left_at.is_(None)
+        )
         .returning(Membership.c.cohort_pk)
     )
     gained: PerCohort = {}

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from kohorte.store import cohort_counters
 from kohorte.store.models import (
     Cohort,
     CohortCounterDelta,
@@ -34,6 +35,7 @@ def workspace_exists(session: Session, workspace_id: str) -> bool:
 def delete_workspace(session: Session, workspace_id: str) -> bool:
     """Delete a workspace; foreign keys cascade to everything in it but the tables partner
     syncs write, which have none (a key check per row would cost every sync), and go first."""
+    cohort_counters.hold_folds(session)
     cohorts = select(Cohort.id).where(Cohort.workspace_id == workspace_id)
     for table in (CohortMembership, CohortSync, CohortCounterDelta):
         session.execute(delete(table).where(table.cohort_pk.in_(cohorts)))

@@ -10,8 +10,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
-from kohorte.api.contention import ContentionRetryRoute
+from kohorte.api.contention import ContentionRetryRoute, end_attempt
 from kohorte.api.deps import SettingsDep
 from kohorte.api.errors import handle_domain_error
 from kohorte.domain.cohort_import import auth as partner_auth
@@ -73,6 +74,9 @@ class PartnerRoute(ContentionRetryRoute):
             try:
                 response = await handle(request)
             except KohorteError as error:
+                # Handled here, inside the request's session scope: end its transaction now,
+                # or the session would commit whatever ran before the error.
+                await run_in_threadpool(end_attempt, request)
                 response = await handle_domain_error(request, error)
             response.headers.update(getattr(request.state, RATE_LIMIT_HEADERS_STATE, {}))
             return response

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from kohorte.domain.cohort_import.requests import AliasKey, Change
+from kohorte.domain.cohort_import.requests import Change
 from kohorte.domain.text import MAX_IDENTIFIER_BYTES, is_valid_identifier
 from kohorte.store import identities as store
-from kohorte.store.identities import UserQuery
+from kohorte.store.identities import AliasKey, UserQuery
 
 # A string of at most this many characters never exceeds MAX_IDENTIFIER_BYTES in UTF-8.
 _SURELY_SHORT = MAX_IDENTIFIER_BYTES // 4

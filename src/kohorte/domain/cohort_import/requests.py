@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from kohorte.domain.errors import InvalidInput
 from kohorte.domain.text import is_valid_cohort_id, is_valid_name
+from kohorte.store.identities import AliasKey
 
 COHORT_ID_MESSAGE = "cohort_id must be a valid string"
 COHORT_CHANGES_MESSAGE = (
@@ -29,9 +30,6 @@ class IdKind(StrEnum):
     EXTERNAL_ID = "user_ids"
     DEVICE_ID = "device_ids"
     ALIAS = "aliases"
-
-
-AliasKey = tuple[str, str]  # (alias_label, alias_name), as the store keys aliases
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,10 @@
 """Cohort sync: naming partner cohorts and applying their membership changes.
 
 A change request costs a fixed handful of statements whatever its size: a shared lock on the
-workspace's memberships, the cohort's id, the write, the sync log and one counter delta. A
-request that only adds or only removes (the usual one) matches and writes in one statement;
-one that does both runs the matcher's lookups, then one insert of the stays that open and one
-update of the stays that close. No statement
+workspace's memberships, the cohort's id, the write, the sync log and one counter delta. When
+no identifier comes twice and no user is both added and removed (the usual request), the write
+matches and writes in one statement; otherwise the matcher looks the identifiers up, the
+changes are replayed per user, then one insert opens stays and one update closes them. No statement
 updates a row that another sync needs, so syncs of one cohort run side by side: the unique index
 of open stays decides, user by user, which of two concurrent adds enters.
 """

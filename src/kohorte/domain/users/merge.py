@@ -42,8 +42,9 @@ def _rounds(pairs: list[tuple[int, int]]) -> list[dict[int, int]]:
 
 
 def _merge_round(session: Session, pairs: dict[int, int]) -> None:
-    gained = memberships.carry_over(session, pairs, utcnow())
-    cohort_counters.record(session, {pk: (n, 0) for pk, n in gained.items()}, utcnow().date())
+    now = utcnow()
+    gained = memberships.carry_over(session, pairs, now)
+    cohort_counters.record(session, {pk: (n, 0) for pk, n in gained.items()}, now.date())
     user_merge.move_devices(session, pairs)
     user_merge.move_aliases(session, pairs)
     _fill_attributes(session, pairs)
