@@ -139,8 +139,7 @@ def enter(session: Session, cohort_pk: int, user_ids: Sequence[int], now: dateti
     """Open a stay for every user not in the cohort now; returns the users that entered."""
     if not user_ids:
         return set()
-    entering = _entering(session, cohort_pk, _listed(session, user_ids), now)
-    return set(session.scalars(entering.returning(Membership.c.user_id)).all())
+    return _named(session, _entering(session, cohort_pk, _listed(session, user_ids), now))
 
 
 def count_entering(session: Session, cohort_pk: int, user_ids: Sequence[int], now: datetime) -> int:
@@ -154,8 +153,7 @@ def leave(session: Session, cohort_pk: int, user_ids: Sequence[int], now: dateti
     """Close the open stays of these users; returns the users that left."""
     if not user_ids:
         return set()
-    leaving = _leaving(session, cohort_pk, _listed(session, user_ids), now)
-    return set(session.scalars(leaving.returning(Membership.c.user_id)).all())
+    return _named(session, _leaving(session, cohort_pk, _listed(session, user_ids), now))
 
 
 def count_leaving(session: Session, cohort_pk: int, user_ids: Sequence[int], now: datetime) -> int:
@@ -163,6 +161,10 @@ def count_leaving(session: Session, cohort_pk: int, user_ids: Sequence[int], now
     if not user_ids:
         return 0
     return _written(session, _leaving(session, cohort_pk, _listed(session, user_ids), now))
+
+
+def _named(session: Session, write: Any) -> set[int]:
+    return set(session.scalars(write.returning(Membership.c.user_id)).all())
 
 
 def _listed(session: Session, user_ids: Sequence[int]) -> Any:

@@ -21,15 +21,8 @@ def upsert_named_cohort(
     now: datetime,
 ) -> None:
     """Create the cohort, or rename it keeping its first ``created_at``."""
-    statement = dialect_insert(session, Cohort).values(
-        workspace_id=workspace_id,
-        partner_name=partner_name,
-        cohort_id=cohort_id,
-        name=name,
-        created_at=created_at,
-        updated_at=now,
-        folded_size=0,
-    )
+    row = _new_cohort(workspace_id, partner_name, cohort_id, name, created_at, now)
+    statement = dialect_insert(session, Cohort).values(**row)
     table = Cohort.__table__
     # Partners name a cohort before almost every sync: only a real rename writes the row.
     renamed = table.c.name.is_distinct_from(statement.excluded.name)
@@ -52,15 +45,7 @@ def find_or_create_cohort(
         return found
     created = session.scalar(
         dialect_insert(session, Cohort)
-        .values(
-            workspace_id=workspace_id,
-            partner_name=partner_name,
-            cohort_id=cohort_id,
-            name=None,
-            created_at=now,
-            updated_at=now,
-            folded_size=0,
-        )
+        .values(**_new_cohort(workspace_id, partner_name, cohort_id, None, now, now))
         .on_conflict_do_nothing(index_elements=COHORT_KEY)
         .returning(Cohort.__table__.c.id)
     )
@@ -70,6 +55,25 @@ def find_or_create_cohort(
     found = _cohort_pk(session, workspace_id, partner_name, cohort_id)
     assert found is not None, "a cohort that conflicted on insert exists"
     return found
+
+
+def _new_cohort(
+    workspace_id: str,
+    partner_name: str,
+    cohort_id: str,
+    name: str | None,
+    created_at: datetime,
+    now: datetime,
+) -> dict[str, object]:
+    return {
+        "workspace_id": workspace_id,
+        "partner_name": partner_name,
+        "cohort_id": cohort_id,
+        "name": name,
+        "created_at": created_at,
+        "updated_at": now,
+        "folded_size": 0,
+    }
 
 
 def _cohort_pk(
