@@ -17,16 +17,16 @@ import random
 import secrets
 import statistics
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, event, insert, select, text
+from sqlalchemy import Engine, create_engine, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from tests.databases import counting_statements
 
 from kohorte.api.app import create_app
 from kohorte.domain import partners, workspaces
@@ -87,15 +87,15 @@ def load_cohorts(session: Session, workspace_id: str, members: int, cohorts: int
     user_ids = list(session.scalars(select(User.id).where(User.workspace_id == workspace_id)))
     base = {"workspace_id": workspace_id, "created_at": NOW, "updated_at": NOW}
     small = [
-        base | {"partner_name": PARTNERS[n % 5], "cohort_id": f"small/{n}", "size": 0}
+        base | {"partner_name": PARTNERS[n % 5], "cohort_id": f"small/{n}", "folded_size": 0}
         for n in range(cohorts - 1)
     ]
     insert_chunked(session, Cohort, small)
-    big = Cohort(**base, partner_name="amplitude", cohort_id="big", size=members)
+    big = Cohort(**base, partner_name="amplitude", cohort_id="big", folded_size=members)
     session.add(big)
     session.flush()
     chosen = random.Random(42).sample(user_ids, members)
-    rows = [{"cohort_pk": big.id, "user_id": user_id, "added_at": NOW} for user_id in chosen]
+    rows = [{"cohort_pk": big.id, "user_id": user_id, "entered_at": NOW} for user_id in chosen]
     insert_chunked(session, CohortMembership, rows)
     syncs = [
         {"cohort_pk": big.id, "received_at": NOW - timedelta(minutes=n)}
@@ -114,20 +114,6 @@ def load_usage(session: Session, workspace_id: str) -> None:
         for partner in PARTNERS
     ]
     insert_chunked(session, DataPointCount, rows)
-
-
-@contextmanager
-def counting(engine: Engine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(*args: Any) -> None:
-        statements.append(args[2])
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def timed(call: Callable[[], Any], runs: int) -> tuple[float, float]:
@@ -176,7 +162,7 @@ def measure(url: str, engine: Engine, key: str, members: int, runs: int) -> None
             return response.json()
 
         for name, call in cases(get, members).items():
-            with counting(engine) as statements:
+            with counting_statements(engine) as statements:
                 call()
             first, warm = timed(call, runs)
             print(

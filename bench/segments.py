@@ -110,7 +110,7 @@ def load_cohorts(engine: Engine, workspace_id: str, cohort_size: int) -> None:
             connection.scalar(
                 text(
                     "INSERT INTO cohorts (workspace_id, partner_name, cohort_id, name, created_at,"
-                    " updated_at, size) VALUES (:w, 'amplitude', :c, :c, now(), now(), :s)"
+                    " updated_at, folded_size) VALUES (:w, 'amplitude', :c, :c, now(), now(), :s)"
                     " RETURNING id"
                 ),
                 {"w": workspace_id, "c": cohort_id, "s": cohort_size},
@@ -122,7 +122,7 @@ def load_cohorts(engine: Engine, workspace_id: str, cohort_size: int) -> None:
         members = sorted(rng.sample(user_ids, cohort_size))
         copy_rows(
             engine,
-            "COPY cohort_memberships (cohort_pk, user_id, added_at) FROM STDIN",
+            "COPY cohort_memberships (cohort_pk, user_id, entered_at) FROM STDIN",
             ((pk, user_id, "now") for user_id in members),
         )
 

@@ -1,12 +1,12 @@
 """Statements per partner request: a fixed handful, whatever the batch size (both stores)."""
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 
+from tests.databases import counting_statements
 from tests.seed import seed_user, seed_users_bulk
 from tests.seed_cohorts import seeding
 from tests.support import Api
@@ -14,20 +14,6 @@ from tests.support import Api
 # Admission (credentials, rate-limit count) and the sync (lock, cohort, three lookups, enter,
 # leave, sync log, counter delta), with room for the transaction statements of each store.
 MOST_STATEMENTS = 16
-
-
-@contextmanager
-def counting(engine: Engine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(*args: Any) -> None:
-        statements.append(args[2])
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def seed(engine: Engine, workspace_id: str, users: int) -> None:
@@ -68,7 +54,7 @@ def test_statements_do_not_grow_with_the_batch(
     counted = []
     for n in (2, 222):
         changes, expected = shape(n)
-        with counting(engine) as statements:
+        with counting_statements(engine) as statements:
             response = api.sync(integration, f"cohort-{n}", changes)
         assert response.status_code == 201, response.text
         assert (response.json()["added"], response.json()["removed"]) == expected

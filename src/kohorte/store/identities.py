@@ -7,6 +7,7 @@ are distinct put it inside their write (``matched_users``), so it is written onc
 """
 
 from collections.abc import Collection
+from typing import NamedTuple
 
 from sqlalchemy import Select, false, literal, select, tuple_, union_all
 from sqlalchemy.orm import Session
@@ -16,6 +17,15 @@ from kohorte.store.models import User, UserAlias, UserDevice
 
 AliasKey = tuple[str, str]  # (alias_label, alias_name)
 UserQuery = Select[int]  # one column, user_id
+
+
+class Identifiers(NamedTuple):
+    """A batch of identifiers by kind, as partner changes carry them."""
+
+    external_ids: Collection[str]
+    device_ids: Collection[str]
+    aliases: Collection[AliasKey]
+
 
 # Core columns, not the ORM entities: these run on every partner request, and the ORM's
 # statement machinery costs more than the lookups' own Python work.
@@ -114,14 +124,9 @@ def users_by_alias(
     return {(label, name): user_id for label, name, user_id in rows}
 
 
-def matched_users(
-    session: Session,
-    workspace_id: str,
-    external_ids: Collection[str],
-    device_ids: Collection[str],
-    aliases: Collection[AliasKey],
-) -> UserQuery:
+def matched_users(session: Session, workspace_id: str, identifiers: Identifiers) -> UserQuery:
     """The user of every identifier that matches one, one row per matched identifier."""
+    external_ids, device_ids, aliases = identifiers
     parts: list[Select[int]] = []
     if external_ids:
         found = external_id_holders(session, workspace_id, external_ids).subquery()

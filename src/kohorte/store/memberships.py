@@ -29,9 +29,10 @@ from sqlalchemy import (
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
+from kohorte.store import identities
 from kohorte.store.batches import batch_rows, in_batch
 from kohorte.store.dialect import dialect_insert, is_postgresql
-from kohorte.store.identities import UserQuery
+from kohorte.store.identities import Identifiers, UserQuery
 from kohorte.store.models import CohortMembership
 
 Membership = cast(Table, CohortMembership.__table__)
@@ -73,15 +74,18 @@ class Applied:
 
 def apply_matched(
     session: Session,
+    workspace_id: str,
     cohort_pk: int,
-    entering: UserQuery | None,
-    leaving: UserQuery | None,
+    adding: Identifiers | None,
+    removing: Identifiers | None,
     now: datetime,
 ) -> Applied | None:
-    """Open stays for the users ``entering`` matches and close those of the users ``leaving``
+    """Open stays for the users ``adding`` matches and close those of the users ``removing``
     matches, in the statement that matches them (on PostgreSQL; SQLite needs three, under its
     write lock). None, with nothing written, when some user is matched both ways: then the
     order of the changes decides, and the caller replays them."""
+    entering = _matched(session, workspace_id, adding)
+    leaving = _matched(session, workspace_id, removing)
     if is_postgresql(session):
         return _apply_matched_in_one(session, cohort_pk, entering, leaving, now)
     adds = entering.subquery() if entering is not None else None
@@ -117,6 +121,10 @@ def _apply_matched_in_one(
         left = _count(written.cte("left"))
     row = session.execute(select(_count(adds) + _count(removes), clash, entered, left)).one()
     return None if row[1] else Applied(int(row[0]), int(row[2]), int(row[3]))
+
+
+def _matched(session: Session, workspace_id: str, found: Identifiers | None) -> UserQuery | None:
+    return None if found is None else identities.matched_users(session, workspace_id, found)
 
 
 def _count(rows: Any) -> Any:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from kohorte.domain.cohort_import.requests import Change
 from kohorte.domain.text import MAX_IDENTIFIER_BYTES, is_valid_identifier
 from kohorte.store import identities as store
-from kohorte.store.identities import AliasKey, UserQuery
+from kohorte.store.identities import AliasKey, Identifiers
 
 # A string of at most this many characters never exceeds MAX_IDENTIFIER_BYTES in UTF-8.
 _SURELY_SHORT = MAX_IDENTIFIER_BYTES // 4
@@ -39,9 +39,7 @@ def resolve(session: Session, workspace_id: str, changes: Sequence[Change]) -> M
     """Look up every identifier of the changes: at most one query per kind, whatever the batch
     size; duplicates are looked up once. Identifiers the store could never hold (NUL, lone
     surrogates, over 997 bytes) match nobody."""
-    external_ids = _matchable(i for change in changes for i in change.external_ids)
-    device_ids = _matchable(i for change in changes for i in change.device_ids)
-    aliases = _matchable_pairs(a for change in changes for a in change.aliases)
+    external_ids, device_ids, aliases = matchable(changes)
     return Matches(
         store.users_by_external_id(session, workspace_id, external_ids),
         store.anonymous_device_owners(session, workspace_id, device_ids),
@@ -49,12 +47,11 @@ def resolve(session: Session, workspace_id: str, changes: Sequence[Change]) -> M
     )
 
 
-def matching(session: Session, workspace_id: str, changes: Sequence[Change]) -> UserQuery:
-    """The users the changes' identifiers match, as a query for the store to write from: one
-    row per matched identifier (a user matched by two identifiers comes twice)."""
-    return store.matched_users(
-        session,
-        workspace_id,
+def matchable(changes: Sequence[Change]) -> Identifiers:
+    """The changes' identifiers that could name a user, for the store to match and write from
+    in one statement (``memberships.apply_matched``); the matching rules are the store's
+    lookups, the same that ``resolve`` runs."""
+    return Identifiers(
         _matchable(i for change in changes for i in change.external_ids),
         _matchable(i for change in changes for i in change.device_ids),
         _matchable_pairs(a for change in changes for a in change.aliases),

@@ -19,14 +19,12 @@ from kohorte.domain.cohort_import import matcher
 from kohorte.domain.cohort_import.auth import PartnerClient
 from kohorte.domain.cohort_import.plan import plan_sync
 from kohorte.domain.cohort_import.requests import (
-    Change,
     CohortChanges,
     parse_cohort_changes,
     parse_cohort_naming,
 )
 from kohorte.store import cohort_counters, memberships
 from kohorte.store.cohort_import import sync as store
-from kohorte.store.identities import UserQuery
 from kohorte.store.types import utcnow
 
 
@@ -88,18 +86,12 @@ def _write_matched(
         return None
     adds = [change for change in request.changes if not change.remove]
     removes = [change for change in request.changes if change.remove]
+    adding = matcher.matchable(adds) if adds else None
+    removing = matcher.matchable(removes) if removes else None
     applied = memberships.apply_matched(
-        session,
-        cohort_pk,
-        _matching(session, client, adds),
-        _matching(session, client, removes),
-        now,
+        session, client.workspace_id, cohort_pk, adding, removing, now
     )
     return None if applied is None else (applied.matched, applied.entered, applied.left)
-
-
-def _matching(session: Session, client: PartnerClient, changes: list[Change]) -> UserQuery | None:
-    return matcher.matching(session, client.workspace_id, changes) if changes else None
 
 
 def _identifiers_distinct(request: CohortChanges) -> bool:
