@@ -27,10 +27,10 @@ from sqlalchemy.orm import Session
 from kohorte.api.app import create_app
 from kohorte.domain import partners, segments, workspaces
 from kohorte.domain.pagination import encode_cursor
-from kohorte.domain.segments.compiler import Members, resolve
+from kohorte.domain.segments.resolution import resolve, selection
 from kohorte.domain.segments.service import stored_filter
 from kohorte.settings import Settings
-from kohorte.store import segment_queries as queries
+from kohorte.store import segment_members as queries
 from kohorte.store.database import create_store_engine, make_session_factory, normalise_url
 from kohorte.store.migrate import upgrade_to_head
 from kohorte.store.models import Segment
@@ -163,14 +163,11 @@ def explain(engine: Engine, workspace_id: str, segment_id: str, middle: int) -> 
         segment = session.get(Segment, segment_id)
         assert segment is not None
         tree = stored_filter(segment)
-        found = Members(tree, resolve(session, workspace_id, tree), workspace_id)
-        walk = found.walk
+        found = selection(workspace_id, tree, resolve(session, workspace_id, tree))
         statements = {
-            "size": queries.count_statement(walk, found.condition(walk)),
-            "first page of 100": queries.page_statement(walk, found.condition(walk), None, 101),
-            "page of 100 mid-walk": queries.page_statement(
-                walk, found.condition(walk, middle), middle, 101
-            ),
+            "size": queries.count_statement(found),
+            "first page of 100": queries.page_statement(found, None, 101),
+            "page of 100 mid-walk": queries.page_statement(found, middle, 101),
         }
         for name, statement in statements.items():
             sql = statement.compile(

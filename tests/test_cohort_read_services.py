@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from kohorte.domain import cohorts, usage
+from kohorte.domain import cohorts, days, usage
 from kohorte.domain.errors import InvalidInput, NotFound
 from kohorte.domain.pagination import encode_cursor
 from tests.seed import seed_partner, seed_user, seed_users_bulk, seed_workspace
@@ -212,32 +212,32 @@ TODAY = date(2024, 3, 15)
 
 
 def test_default_range_is_the_thirty_days_ending_today() -> None:
-    assert usage.resolve_range(None, None, TODAY) == (date(2024, 2, 15), TODAY)
+    assert days.resolve_range(None, None, TODAY) == (date(2024, 2, 15), TODAY)
 
 
 def test_only_to_given_ends_the_default_window_there() -> None:
-    assert usage.resolve_range(None, "2024-01-31", TODAY) == (date(2024, 1, 2), date(2024, 1, 31))
+    assert days.resolve_range(None, "2024-01-31", TODAY) == (date(2024, 1, 2), date(2024, 1, 31))
 
 
 def test_only_from_given_runs_to_today() -> None:
-    assert usage.resolve_range("2024-03-01", None, TODAY) == (date(2024, 3, 1), TODAY)
+    assert days.resolve_range("2024-03-01", None, TODAY) == (date(2024, 3, 1), TODAY)
 
 
 def test_the_default_window_stops_at_the_first_day_of_the_calendar() -> None:
-    assert usage.resolve_range(None, "0001-01-03", TODAY) == (date(1, 1, 1), date(1, 1, 3))
+    assert days.resolve_range(None, "0001-01-03", TODAY) == (date(1, 1, 1), date(1, 1, 3))
 
 
 def test_a_range_may_cover_366_days_but_not_367() -> None:
-    assert usage.resolve_range("2024-01-01", "2024-12-31", TODAY)[1] == date(2024, 12, 31)
+    assert days.resolve_range("2024-01-01", "2024-12-31", TODAY)[1] == date(2024, 12, 31)
     with pytest.raises(InvalidInput, match="367 days; at most 366"):
-        usage.resolve_range("2023-12-31", "2024-12-31", TODAY)
+        days.resolve_range("2023-12-31", "2024-12-31", TODAY)
 
 
 def test_from_after_to_is_refused() -> None:
     with pytest.raises(
         InvalidInput, match=r"from \(2024-03-02\) must not be after to \(2024-03-01\)"
     ):
-        usage.resolve_range("2024-03-02", "2024-03-01", TODAY)
+        days.resolve_range("2024-03-02", "2024-03-01", TODAY)
 
 
 @pytest.mark.parametrize(
@@ -259,7 +259,7 @@ def test_from_after_to_is_refused() -> None:
 )
 def test_dates_must_be_written_yyyy_mm_dd(text: str) -> None:
     with pytest.raises(InvalidInput, match="to must be a date written YYYY-MM-DD"):
-        usage.resolve_range(None, text, TODAY)
+        days.resolve_range(None, text, TODAY)
 
 
 def test_data_points_in_range_ordered_by_day_then_partner(session: Session, workspace: str) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, delete
 
 from kohorte.domain.pagination import encode_cursor
 from kohorte.domain.segments import members as segment_members
+from kohorte.store import segment_members as stored_members
 from kohorte.store.database import make_session_factory
 from kohorte.store.models import Cohort
 from kohorte.store.user_views import UserView
@@ -249,7 +250,7 @@ def test_export_is_exactly_once_while_cohorts_change(
         return found
 
     monkeypatch.setattr(segment_members, "EXPORT_BATCH", 8)
-    monkeypatch.setattr(f"{segment_members.__name__}.user_views", views_then_churn)
+    monkeypatch.setattr(f"{stored_members.__name__}.user_views", views_then_churn)
     returned = external_ids(export(client, world, segment_id))
     churn.check(returned)
     assert len(returned) > 8
@@ -267,7 +268,7 @@ def test_export_streams_in_batches(
         return real_views(session, ids)
 
     monkeypatch.setattr(segment_members, "EXPORT_BATCH", 25)
-    monkeypatch.setattr(f"{segment_members.__name__}.user_views", counting_views)
+    monkeypatch.setattr(f"{stored_members.__name__}.user_views", counting_views)
     exported = external_ids(export(client, world, segment_id))
     expected = set(world.users) - world.members["c3"]
     assert exactly_once(exported) == expected

@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # How often each worker folds pending cohort counter deltas; 0: never (reads stay exact).
     counter_fold_seconds: float = Field(default=5.0, ge=0)
+    # How many days of membership history to keep; unset: everything. Older events are pruned
+    # once a day by the server and by `kohorte history prune`.
+    history_days: int | None = Field(default=None, gt=0)
 
     @field_validator("admin_token")
     @classmethod

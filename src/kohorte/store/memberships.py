@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import IntEnum
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -41,6 +42,13 @@ PerCohort = dict[int, int]  # cohort pk -> number of members gained (or lost)
 # clash is an error (and, being contention, retried), never a silently dropped row.
 OPEN_STAY = ["cohort_pk", "user_id"]
 OPEN = Membership.c.left_at.is_(None)
+
+
+class StayCause(IntEnum):
+    """What opened a stay: stored in ``cause``; every stay is closed by a partner's sync."""
+
+    PARTNER_SYNC = 0
+    MERGE = 1
 
 
 def share_workspace(session: Session, workspace_id: str) -> None:
@@ -249,10 +257,11 @@ def carry_over(session: Session, pairs: Mapping[int, int], now: datetime) -> Per
         Membership.c.cohort_pk,
         case(pairs, value=Membership.c.user_id),
         literal(now, Membership.c.entered_at.type),
+        literal(int(StayCause.MERGE)),
     ).where(Membership.c.user_id.in_(list(pairs)), Membership.c.left_at.is_(None))
     statement = (
         dialect_insert(session, Membership)
-        .from_select(["cohort_pk", "user_id", "entered_at"], rows)
+        .from_select(["cohort_pk", "user_id", "entered_at", "cause"], rows)
         .on_conflict_do_nothing(
             index_elements=OPEN_STAY, index_where=Membership.c.left_at.is_(None)
         )

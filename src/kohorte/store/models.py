@@ -12,6 +12,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -242,6 +243,8 @@ class CohortMembership(Base):
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # What opened the stay (see ``StayCause``); a stay is always closed by a partner's sync.
+    cause: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
 
     __table_args__ = (
         Index(
@@ -255,6 +258,16 @@ class CohortMembership(Base):
         # "Cohorts of a user" (exports, merges, deletes, NOT EXISTS in segments).
         Index("ix_cohort_memberships_user_cohort", "user_id", "cohort_pk"),
     )
+
+
+class HistoryHorizon(Base):
+    """One row (id 1) once history was pruned: closed stays that ended before ``pruned_before``
+    are gone, so no read may ask about a time before it."""
+
+    __tablename__ = "history_horizon"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    pruned_before: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class DataPointCount(Base):

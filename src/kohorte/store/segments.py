@@ -1,6 +1,6 @@
 """Segments: their rows, and the partners and cohorts their filters name.
 
-Evaluating a filter over memberships is in ``store.segment_queries``.
+Evaluating a filter over memberships is in ``store.segment_members``.
 """
 
 from collections.abc import Collection, Sequence

@@ -1,18 +1,19 @@
 """Cohorts of a workspace as partners pushed them: list, details, members.
 
 Cohort ids may contain "/", so the routes take the rest of the path as the id; a trailing
-"/users" selects the members route, which is therefore registered first.
+"/users" selects the members route and "/history" the history route, which are therefore
+registered first.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from kohorte.api.deps import SessionDep, permitted
+from kohorte.api.deps import SessionDep, SettingsDep, permitted
 from kohorte.api.responses import ERROR_RESPONSES
-from kohorte.domain import cohorts
+from kohorte.domain import cohorts, membership_history
 from kohorte.domain.access import WorkspaceAccess
 from kohorte.domain.permissions import Permission
 from kohorte.store.models import Cohort, CohortSync
@@ -20,6 +21,7 @@ from kohorte.store.user_views import UserView
 
 router = APIRouter(prefix="/cohorts", tags=["cohorts"], responses=ERROR_RESPONSES)
 Access = Annotated[WorkspaceAccess, Depends(permitted(Permission.COHORTS_READ))]
+DAY = "A UTC date written YYYY-MM-DD; the range is inclusive and at most 366 days."
 
 
 class CohortOut(BaseModel):
@@ -112,6 +114,39 @@ def list_cohort_members(
     page = cohorts.list_members(session, access.workspace_id, partner, cohort_id, limit, cursor)
     return MemberPage(
         users=[_listed_user(view) for view in page.items], next_cursor=page.next_cursor
+    )
+
+
+class HistoryDayOut(BaseModel):
+    date: date
+    entered: int
+    left: int
+    size: int
+
+
+class CohortHistoryOut(BaseModel):
+    days: list[HistoryDayOut]
+
+
+@router.get("/{partner}/{cohort_id:path}/history", response_model=CohortHistoryOut)
+def cohort_history(
+    partner: str,
+    cohort_id: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    access: Access,
+    first: Annotated[
+        str | None, Query(alias="from", description=DAY + " Default: to - 29.")
+    ] = None,
+    last: Annotated[str | None, Query(alias="to", description=DAY + " Default: today.")] = None,
+) -> CohortHistoryOut:
+    """Per UTC day: members entered, members left, and the size at the end of the day (today:
+    now), oldest first (kohorte extension)."""
+    found = membership_history.cohort_history(
+        session, access.workspace_id, partner, cohort_id, (first, last), settings.history_days
+    )
+    return CohortHistoryOut(
+        days=[HistoryDayOut(date=d.day, entered=d.entered, left=d.left, size=d.size) for d in found]
     )
 
 

@@ -38,6 +38,8 @@ class PreviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     filter: Any
+    # An ISO-8601 time in the past: evaluate over the memberships as they stood then.
+    as_of: StrictStr | None = None
 
 
 class SegmentCreated(BaseModel):
@@ -88,3 +90,13 @@ class SegmentDetailsOut(BaseModel):
     tags: list[str] = []
     teams: list[str] = []
     filter: dict[str, Any]
+
+
+class DataPoint(BaseModel):
+    time: str
+    size: int
+
+
+class DataSeries(BaseModel):
+    message: str = "success"
+    data: list[DataPoint]

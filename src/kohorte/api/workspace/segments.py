@@ -8,10 +8,10 @@ import json
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 
-from kohorte.api.deps import EngineDep, SessionDep, WorkspaceDep, permitted
+from kohorte.api.deps import EngineDep, SessionDep, SettingsDep, WorkspaceDep, permitted
 from kohorte.api.responses import ERROR_RESPONSES
 from kohorte.api.workspace import segment_schemas as schemas
 from kohorte.domain import segments
@@ -24,6 +24,13 @@ router = APIRouter(prefix="/segments", tags=["segments"], responses=ERROR_RESPON
 Manage = Annotated[WorkspaceAccess, Depends(permitted(Permission.SEGMENTS_MANAGE))]
 Read = Annotated[WorkspaceAccess, Depends(permitted(Permission.SEGMENTS_READ))]
 NDJSON = "application/x-ndjson"
+AS_OF_DESCRIPTION = (
+    "An ISO-8601 time in the past (UTC when it has no offset), within the kept history."
+)
+AsOfQuery = Annotated[
+    str | None,
+    Query(description="Evaluate over the memberships as they stood then. " + AS_OF_DESCRIPTION),
+]
 
 
 def read_or_manage(access: WorkspaceDep) -> WorkspaceAccess:
@@ -79,11 +86,30 @@ def segment_details(
     )
 
 
+@router.get("/data_series", response_model=schemas.DataSeries)
+def segment_data_series(
+    session: SessionDep,
+    settings: SettingsDep,
+    access: Read,
+    segment_id: str | None = None,
+    length: Annotated[str | None, Query(description="Days, an integer from 1 to 100.")] = None,
+    ending_at: Annotated[str | None, Query(description=AS_OF_DESCRIPTION)] = None,
+) -> schemas.DataSeries:
+    """Size at the end of each of `length` UTC days ending on the day of `ending_at` (default
+    now), oldest first; the last day's size is the size at `ending_at` (Braze-compatible)."""
+    request = segments.SeriesRequest(segment_id, length, ending_at)
+    points = segments.data_series(session, access.workspace_id, request, settings.history_days)
+    return schemas.DataSeries(
+        data=[schemas.DataPoint(time=point.day.isoformat(), size=point.size) for point in points]
+    )
+
+
 @router.post("/preview", response_model=schemas.PreviewOut)
 def preview_segment(
-    body: schemas.PreviewIn, session: SessionDep, access: Read
+    body: schemas.PreviewIn, session: SessionDep, settings: SettingsDep, access: Read
 ) -> schemas.PreviewOut:
-    found = segments.preview(session, access.workspace_id, body.filter)
+    when = segments.When(body.as_of, settings.history_days)
+    found = segments.preview(session, access.workspace_id, body.filter, when)
     return schemas.PreviewOut(size=found.size, users=_users(found.users))
 
 
@@ -113,9 +139,20 @@ def delete_segment(segment_id: str, session: SessionDep, access: Manage) -> Resp
     return Response(status_code=204)
 
 
+def when(settings: SettingsDep, as_of: AsOfQuery = None) -> segments.When:
+    return segments.When(as_of, settings.history_days)
+
+
+WhenDep = Annotated[segments.When, Depends(when)]
+
+
 @router.get("/{segment_id}/size", response_model=schemas.SegmentSize)
-def segment_size(segment_id: str, session: SessionDep, access: Read) -> schemas.SegmentSize:
-    return schemas.SegmentSize(size=segments.segment_size(session, access.workspace_id, segment_id))
+def segment_size(
+    segment_id: str, session: SessionDep, access: Read, at: WhenDep
+) -> schemas.SegmentSize:
+    """Member count, now or as of a past instant."""
+    size = segments.segment_size(session, access.workspace_id, segment_id, at)
+    return schemas.SegmentSize(size=size)
 
 
 @router.get("/{segment_id}/users", response_model=schemas.SegmentUsers)
@@ -123,18 +160,21 @@ def segment_users(
     segment_id: str,
     session: SessionDep,
     access: Read,
+    at: WhenDep,
     limit: int | None = None,
     cursor: str | None = None,
 ) -> schemas.SegmentUsers:
-    page = segments.segment_members(session, access.workspace_id, segment_id, limit, cursor)
+    """One keyset page of members, now or as of a past instant; every member exactly once."""
+    page = segments.segment_members(session, access.workspace_id, segment_id, limit, cursor, at)
     return schemas.SegmentUsers(users=_users(page.items), next_cursor=page.next_cursor)
 
 
 @router.get("/{segment_id}/export", response_class=StreamingResponse)
 def export_segment(
-    segment_id: str, session: SessionDep, engine: EngineDep, access: Read
+    segment_id: str, session: SessionDep, engine: EngineDep, access: Read, at: WhenDep
 ) -> StreamingResponse:
-    batches = segments.export_members(session, engine, access.workspace_id, segment_id)
+    """Every member as NDJSON, now or as of a past instant."""
+    batches = segments.export_members(session, engine, access.workspace_id, segment_id, at)
     return StreamingResponse(_ndjson(batches), media_type=NDJSON)
 
 

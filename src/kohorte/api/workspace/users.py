@@ -9,9 +9,10 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
 from kohorte.api.contention import ContentionRetryRoute
-from kohorte.api.deps import SessionDep, permitted
+from kohorte.api.deps import SessionDep, WorkspaceDep, permitted
 from kohorte.api.responses import ERROR_RESPONSES
 from kohorte.api.workspace import users_schemas as schemas
+from kohorte.domain import membership_history
 from kohorte.domain.access import WorkspaceAccess
 from kohorte.domain.permissions import Permission
 from kohorte.domain.users import aliases, deletion, export, identify, importing, track
@@ -150,6 +151,34 @@ def export_users(
     result = export.export_users(session, access.workspace_id, request)
     return schemas.ExportOut.model_validate(
         {"users": result.users, "invalid_user_ids": result.invalid_user_ids}
+    )
+
+
+def history_reader(access: WorkspaceDep) -> WorkspaceAccess:
+    """A user's cohort history is open to keys that may read cohorts or export users."""
+    if Permission.COHORTS_READ not in access.permissions:
+        access.require(Permission.USERS_EXPORT_IDS)
+    return access
+
+
+@router.get("/cohort-history", response_model=schemas.CohortHistoryOut)
+def user_cohort_history(
+    session: SessionDep,
+    access: Annotated[WorkspaceAccess, Depends(history_reader)],
+    external_id: str | None = None,
+    braze_id: str | None = None,
+    device_id: str | None = None,
+    alias_label: str | None = None,
+    alias_name: str | None = None,
+) -> schemas.CohortHistoryOut:
+    """When the user (named by exactly one identifier) entered and left each cohort, oldest
+    first (kohorte extension)."""
+    ref = membership_history.UserRef(external_id, braze_id, device_id, alias_label, alias_name)
+    events = membership_history.user_history(session, access.workspace_id, ref)
+    return schemas.CohortHistoryOut(
+        events=[
+            schemas.HistoryEventOut.model_validate(event, from_attributes=True) for event in events
+        ]
     )
 
 

@@ -4,7 +4,8 @@ Entries are taken as JSON objects and checked by the users services, which know 
 say precisely which entry and field is wrong.
 """
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, StrictStr
 
@@ -124,3 +125,15 @@ class ImportOut(BaseModel):
     errors_not_shown: int = Field(
         0, description="Line errors beyond the first 1,000, counted but not listed"
     )
+
+
+class HistoryEventOut(BaseModel):
+    partner: str
+    cohort_id: str
+    event: Literal["entered", "left"]
+    at: datetime
+    cause: Literal["partner_sync", "merge"]
+
+
+class CohortHistoryOut(BaseModel):
+    events: list[HistoryEventOut]

@@ -2,11 +2,13 @@
 
 from kohorte.domain.segments.members import (
     Preview,
+    When,
     export_members,
     preview,
     segment_members,
     segment_size,
 )
+from kohorte.domain.segments.series import Point, SeriesRequest, data_series
 from kohorte.domain.segments.service import (
     SegmentDetails,
     create_segment,
@@ -18,9 +20,13 @@ from kohorte.domain.segments.service import (
 )
 
 __all__ = [
+    "Point",
     "Preview",
     "SegmentDetails",
+    "SeriesRequest",
+    "When",
     "create_segment",
+    "data_series",
     "delete_segment",
     "export_members",
     "get_segment",

@@ -1,7 +1,7 @@
 """A filter in words, as segment details show it: "Amplitude Cohorts includes 'Power users'"."""
 
-from kohorte.domain.segments.compiler import Resolved
 from kohorte.domain.segments.filters import Filter, Leaf
+from kohorte.domain.segments.resolution import Resolved
 
 
 def describe(tree: Filter, resolved: Resolved) -> str:

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from kohorte.domain.errors import InvalidInput, NotFound
-from kohorte.domain.segments.compiler import resolve, resolve_strictly
 from kohorte.domain.segments.describe import describe
 from kohorte.domain.segments.filters import Filter, filter_json, parse_filter, shown
+from kohorte.domain.segments.resolution import resolve, resolve_strictly
 from kohorte.domain.text import is_storable, is_valid_name
 from kohorte.store import segments as store
 from kohorte.store.models import Segment

@@ -1,0 +1,158 @@
+"""Membership history: a user's events, a cohort's days, the kept window and pruning.
+
+History is the stays themselves (``store.membership_history``): every change a partner sync or
+a merge made, minus what deleted or merged-away users took with them. ``KOHORTE_HISTORY_DAYS``
+bounds how far back it is kept; a read that asks about an earlier time is refused with a 400
+that says from when history is kept, rather than answered from incomplete history.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from kohorte.domain import days
+from kohorte.domain.cohorts import require_cohort
+from kohorte.domain.errors import InvalidInput, NotFound
+from kohorte.domain.users import fields
+from kohorte.store import identities
+from kohorte.store import membership_history as store
+from kohorte.store.memberships import StayCause
+from kohorte.store.types import utcnow
+
+CAUSES = {StayCause.PARTNER_SYNC: "partner_sync", StayCause.MERGE: "merge"}
+ONE_IDENTIFIER = (
+    "Give exactly one of external_id, braze_id, device_id, or alias_label with alias_name"
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    partner: str
+    cohort_id: str
+    event: str
+    at: datetime
+    cause: str
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    entered: int
+    left: int
+    size: int
+
+
+@dataclass(frozen=True)
+class UserRef:
+    """How ``/users/cohort-history`` names its user: exactly one of these."""
+
+    external_id: str | None = None
+    braze_id: str | None = None
+    device_id: str | None = None
+    alias_label: str | None = None
+    alias_name: str | None = None
+
+
+def user_history(session: Session, workspace_id: str, ref: UserRef) -> list[Event]:
+    user_id = _find_user(session, workspace_id, ref)
+    return [
+        Event(e.partner, e.cohort_id, e.event, e.at, CAUSES[StayCause(e.cause)])
+        for e in store.user_events(session, user_id)
+    ]
+
+
+def cohort_history(
+    session: Session,
+    workspace_id: str,
+    partner: str,
+    cohort_id: str,
+    window: tuple[str | None, str | None],
+    history_days: int | None,
+) -> list[Day]:
+    """Per day from ``from`` to ``to``: events that day and the size at its end (today: now)."""
+    now = utcnow()
+    cohort = require_cohort(session, workspace_id, partner, cohort_id)
+    first, last = days.resolve_range(*window, now.date())
+    if last > now.date():
+        raise InvalidInput(f"to ({last}) is after today ({now.date()})")
+    check_kept(session, days.start_of(first), history_days, "from")
+    counts = {c.day: c for c in store.cohort_day_counts(session, cohort.id, days.start_of(first))}
+    return _days_backwards(first, now.date(), cohort.size, counts)[: (last - first).days + 1]
+
+
+def _days_backwards(
+    first: date, today: date, size_now: int, counts: dict[date, store.DayCounts]
+) -> list[Day]:
+    """Sizes from today's back: a day ends with the next day's size, less what entered and
+    plus what left on the next day."""
+    result: list[Day] = []
+    size, day = size_now, today
+    while day >= first:
+        found = counts.get(day)
+        entered, left = (found.entered, found.left) if found else (0, 0)
+        result.append(Day(day, entered, left, size))
+        size += left - entered
+        day -= timedelta(days=1)
+    return result[::-1]
+
+
+def kept_from(session: Session, history_days: int | None, now: datetime) -> datetime | None:
+    """The earliest instant history still answers for (None: all of it is kept)."""
+    bounds = [store.pruned_before(session)]
+    if history_days:
+        bounds.append(now - timedelta(days=history_days))
+    found = [bound for bound in bounds if bound is not None]
+    return max(found, default=None)
+
+
+def check_kept(session: Session, instant: datetime, history_days: int | None, name: str) -> None:
+    horizon = kept_from(session, history_days, utcnow())
+    if horizon is not None and instant < horizon:
+        raise InvalidInput(
+            f"{name} ({instant.isoformat()}) is before the kept history: membership history "
+            f"is kept from {horizon.isoformat()}"
+        )
+
+
+def as_of(session: Session, text: str | None, history_days: int | None) -> datetime | None:
+    """A client's ``as_of``: None (now) when not given, else a kept past instant."""
+    if text is None:
+        return None
+    instant = days.parse_instant(text, "as_of", utcnow())
+    check_kept(session, instant, history_days, "as_of")
+    return instant
+
+
+def prune(session: Session, history_days: int, now: datetime | None = None) -> int:
+    """Fold away the events older than the window; returns how many stays went."""
+    if history_days <= 0:
+        raise InvalidInput("history days must be a positive number of days")
+    return store.prune(session, (now or utcnow()) - timedelta(days=history_days))
+
+
+def _find_user(session: Session, workspace_id: str, ref: UserRef) -> int:
+    given = [value for value in (ref.external_id, ref.braze_id, ref.device_id) if value is not None]
+    has_alias = ref.alias_label is not None or ref.alias_name is not None
+    if len(given) + has_alias != 1:
+        raise InvalidInput(ONE_IDENTIFIER)
+    found = _lookup(session, workspace_id, ref)
+    if found is None:
+        raise NotFound("User not found")
+    return found
+
+
+def _lookup(session: Session, workspace_id: str, ref: UserRef) -> int | None:
+    if ref.external_id is not None:
+        value = fields.identifier(ref.external_id, "external_id")
+        return identities.users_by_external_id(session, workspace_id, [value]).get(value)
+    if ref.braze_id is not None:
+        value = fields.identifier(ref.braze_id, "braze_id")
+        return identities.users_by_braze_id(session, workspace_id, [value]).get(value)
+    if ref.device_id is not None:
+        value = fields.identifier(ref.device_id, "device_id")
+        return identities.device_owners(session, workspace_id, [value]).get(value)
+    alias = fields.alias(
+        {"alias_label": ref.alias_label, "alias_name": ref.alias_name}, "alias_label/alias_name"
+    )
+    return identities.users_by_alias(session, workspace_id, [alias.key]).get(alias.key)

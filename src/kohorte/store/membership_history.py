@@ -1,0 +1,114 @@
+"""Membership history read from the stays: a user's events, a cohort's days, and pruning.
+
+A stay is one ``entered`` event (its ``cause``) and, once closed, one ``left`` event (always a
+partner's sync), so history and current membership are one set of rows and cannot disagree.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, literal, select, union_all
+from sqlalchemy.orm import Session
+
+from kohorte.store.dialect import utc_day
+from kohorte.store.models import Cohort, CohortMembership, HistoryHorizon
+
+ENTERED, LEFT = "entered", "left"
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    partner: str
+    cohort_id: str
+    event: str
+    at: datetime
+    cause: int
+
+
+@dataclass(frozen=True)
+class DayCounts:
+    day: date
+    entered: int
+    left: int
+
+
+def user_events(session: Session, user_id: int) -> list[StoredEvent]:
+    """Every event of the user, oldest first; at one instant a stay's left comes before the
+    next stay's entered (ordering by the stay's start), and a stay's entered before its left."""
+    stays = select(CohortMembership).where(CohortMembership.user_id == user_id).subquery()
+    entered = select(
+        stays.c.cohort_pk,
+        literal(ENTERED).label("event"),
+        stays.c.entered_at.label("at"),
+        stays.c.entered_at.label("began"),
+        stays.c.cause,
+        literal(0).label("rank"),
+    )
+    left = select(
+        stays.c.cohort_pk,
+        literal(LEFT).label("event"),
+        stays.c.left_at.label("at"),
+        stays.c.entered_at.label("began"),
+        literal(0).label("cause"),
+        literal(1).label("rank"),
+    ).where(stays.c.left_at.is_not(None))
+    events = union_all(entered, left).subquery()
+    rows = session.execute(
+        select(Cohort.partner_name, Cohort.cohort_id, events.c.event, events.c.at, events.c.cause)
+        .join(Cohort, Cohort.id == events.c.cohort_pk)
+        .order_by(events.c.at, events.c.began, events.c.rank, Cohort.partner_name, Cohort.cohort_id)
+    ).all()
+    return [StoredEvent(*row) for row in rows]
+
+
+def cohort_day_counts(session: Session, cohort_pk: int, since: datetime) -> list[DayCounts]:
+    """Entered and left events of the cohort per UTC day, for the days from ``since`` on."""
+    stays = CohortMembership
+    in_cohort = stays.cohort_pk == cohort_pk
+    entered = select(
+        utc_day(session, stays.entered_at).label("day"),
+        literal(1).label("e"),
+        literal(0).label("gone"),
+    ).where(in_cohort, stays.entered_at >= since)
+    left = select(
+        utc_day(session, stays.left_at).label("day"),
+        literal(0).label("e"),
+        literal(1).label("gone"),
+    ).where(in_cohort, stays.left_at >= since)
+    events = union_all(entered, left).subquery()
+    rows = session.execute(
+        select(events.c.day, func.sum(events.c.e), func.sum(events.c.gone))
+        .group_by(events.c.day)
+        .order_by(events.c.day)
+    ).all()
+    return [DayCounts(_as_date(day), int(came), int(went)) for day, came, went in rows]
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def pruned_before(session: Session) -> datetime | None:
+    """Before this instant, closed stays may have been pruned (None: nothing ever was)."""
+    return session.scalar(select(HistoryHorizon.pruned_before).where(HistoryHorizon.id == 1))
+
+
+def prune(session: Session, before: datetime) -> int:
+    """Delete the stays that ended before ``before`` and record the horizon; returns how many.
+
+    Such a stay is a member at no instant from ``before`` on, so no current membership and no
+    size at a time still kept changes; stays still open at ``before`` keep their entered event.
+    """
+    removed = session.execute(
+        delete(CohortMembership)
+        .where(CohortMembership.left_at < before)
+        .execution_options(synchronize_session=False)
+    )
+    horizon = session.get(HistoryHorizon, 1)
+    if horizon is None:
+        session.add(HistoryHorizon(id=1, pruned_before=before))
+    elif horizon.pruned_before < before:
+        horizon.pruned_before = before
+    session.flush()
+    return int(getattr(removed, "rowcount", 0))
