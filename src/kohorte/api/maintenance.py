@@ -1,55 +1,84 @@
-"""Work the server does between requests: folding cohort counter deltas.
+"""Work the server does between requests: folding cohort counter deltas, pruning history.
 
-Each worker process runs the loop; folds of several workers or instances exclude each other in
-the store, so running it everywhere is safe and needs no leader.
+Each worker process runs the loops; folds of several workers or instances exclude each other in
+the store, and a prune that another worker already did finds nothing left to delete, so running
+them everywhere is safe and needs no leader.
 """
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from kohorte.domain import cohort_counters
+from kohorte.domain import cohort_counters, membership_history
 from kohorte.settings import Settings
 
 logger = logging.getLogger(__name__)
+PRUNE_EVERY_SECONDS = 24 * 60 * 60
+# The first prune waits a little, so that a start (or a restart loop) is not slowed by it.
+FIRST_PRUNE_AFTER_SECONDS = 60.0
 
 
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    task = None
+    factory: sessionmaker[Session] = app.state.session_factory
+    jobs: list[Coroutine[Any, Any, None]] = []
     if settings.counter_fold_seconds > 0:
-        task = asyncio.create_task(_fold_forever(app, settings.counter_fold_seconds))
+        every = settings.counter_fold_seconds
+        jobs.append(_repeat(factory, _fold_once, "folding cohort counters", every, every))
+    if settings.history_days:
+        prune = functools.partial(_prune_once, history_days=settings.history_days)
+        first, every = FIRST_PRUNE_AFTER_SECONDS, PRUNE_EVERY_SECONDS
+        jobs.append(_repeat(factory, prune, "pruning membership history", first, every))
+    tasks = [asyncio.create_task(job) for job in jobs]
     try:
         yield
     finally:
-        if task is not None:
+        for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
 
-async def _fold_forever(app: FastAPI, every_seconds: float) -> None:
-    factory: sessionmaker[Session] = app.state.session_factory
+async def _repeat(
+    factory: sessionmaker[Session],
+    job: Callable[[Session], None],
+    what: str,
+    first_after: float,
+    then_every: float,
+) -> None:
+    delay = first_after
     while True:
-        await asyncio.sleep(every_seconds)
+        await asyncio.sleep(delay)
+        delay = then_every
         try:
-            await run_in_threadpool(_fold_once, factory)
+            await run_in_threadpool(_in_transaction, factory, job)
         except SQLAlchemyError as error:
-            # The store may be down for a while; deltas wait, and reads stay exact meanwhile.
-            logger.warning("folding cohort counters failed: %s", type(error).__name__)
+            # The store may be down for a while; the job runs again next time, and reads stay
+            # exact meanwhile.
+            logger.warning("%s failed: %s", what, type(error).__name__)
         except Exception:
-            # Anything else is a bug of ours; the loop must outlive it (reads would slow down
-            # as deltas pile up).
-            logger.exception("folding cohort counters failed")
+            # Anything else is a bug of ours; the loop must outlive it.
+            logger.exception("%s failed", what)
 
 
-def _fold_once(factory: sessionmaker[Session]) -> None:
+def _in_transaction(factory: sessionmaker[Session], job: Callable[[Session], None]) -> None:
     with factory.begin() as session:
-        cohort_counters.fold(session)
+        job(session)
+
+
+def _fold_once(session: Session) -> None:
+    cohort_counters.fold(session)
+
+
+def _prune_once(session: Session, history_days: int) -> None:
+    pruned = membership_history.prune(session, history_days)
+    logger.info("pruned %d stays that ended before %s", pruned.stays, pruned.before.isoformat())

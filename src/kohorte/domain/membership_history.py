@@ -124,11 +124,21 @@ def as_of(session: Session, text: str | None, history_days: int | None) -> datet
     return instant
 
 
-def prune(session: Session, history_days: int, now: datetime | None = None) -> int:
-    """Fold away the events older than the window; returns how many stays went."""
-    if history_days <= 0:
-        raise InvalidInput("history days must be a positive number of days")
-    return store.prune(session, (now or utcnow()) - timedelta(days=history_days))
+@dataclass(frozen=True)
+class Pruned:
+    stays: int
+    before: datetime
+
+
+def prune(session: Session, history_days: int | None, now: datetime | None = None) -> Pruned:
+    """Fold away the events older than the window: the stays that ended before it. No current
+    membership and no size at a time still kept changes."""
+    if history_days is None or history_days <= 0:
+        raise InvalidInput(
+            "history days must be a positive number of days (set KOHORTE_HISTORY_DAYS)"
+        )
+    before = (now or utcnow()) - timedelta(days=history_days)
+    return Pruned(store.prune(session, before), before)
 
 
 def _find_user(session: Session, workspace_id: str, ref: UserRef) -> int:
