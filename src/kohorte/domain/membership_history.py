@@ -77,7 +77,7 @@ def cohort_history(
     if last > now.date():
         raise InvalidInput(f"to ({last}) is after today ({now.date()})")
     check_kept(session, days.start_of(first), history_days, "from")
-    counts = {c.day: c for c in store.cohort_day_counts(session, cohort.id, days.start_of(first))}
+    counts = {c.day: c for c in store.cohort_day_counts(session, cohort.id, first)}
     return _days_backwards(first, now.date(), cohort.size, counts)[: (last - first).days + 1]
 
 

@@ -1,14 +1,15 @@
 """Cohort sizes and data points, kept without a counter row that every sync must update.
 
-Each write that changes memberships inserts one delta row per cohort it touched (members gained
-or lost, data points spent, on which UTC day). Reads add the pending deltas to the folded
-counters (``cohorts.folded_size``, ``data_point_counts``); ``fold`` moves deltas into them now
-and then. A fold is one atomic statement on PostgreSQL, and runs under the write lock on SQLite,
-so a delta is counted exactly once: either still pending or already folded.
+Each write that changes memberships inserts one delta row per cohort and day it touched (members
+gained or lost, data points spent, events entered and exited). Reads add the pending deltas to
+the folded counters (``cohorts.folded_size``, ``data_point_counts``, ``cohort_days``); ``fold``
+moves deltas into them now and then. A fold is one atomic statement on PostgreSQL, and runs
+under the write lock on SQLite, so a delta is counted exactly once: pending or folded.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable
 from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
@@ -16,8 +17,17 @@ from sqlalchemy.orm import Session
 from kohorte.store.dialect import is_postgresql
 from kohorte.store.models import CohortCounterDelta
 
-# Per cohort pk: (members gained, negative when lost; data points spent).
-Deltas = Mapping[int, tuple[int, int]]
+
+class Delta(NamedTuple):
+    """What a write changed in one cohort's counters on one UTC day."""
+
+    cohort_pk: int
+    day: date
+    members: int = 0  # gained; negative when lost
+    data_points: int = 0
+    entered: int = 0  # events of that day; negative when a removed user's events go
+    exited: int = 0
+
 
 # Only one fold at a time: two would lock the same cohort rows in different orders.
 FOLD_LOCK = 0x6B6F686F72746501
@@ -25,7 +35,15 @@ FOLD_LOCK = 0x6B6F686F72746501
 PG_FOLD = text(
     """
     WITH folding AS (
-        DELETE FROM cohort_counter_deltas RETURNING cohort_pk, day, members, data_points
+        DELETE FROM cohort_counter_deltas
+        RETURNING cohort_pk, day, members, data_points, entered, exited
+    ), days AS (
+        INSERT INTO cohort_days (cohort_pk, day, entered, exited)
+        SELECT cohort_pk, day, sum(entered), sum(exited) FROM folding GROUP BY cohort_pk, day
+        HAVING sum(entered) <> 0 OR sum(exited) <> 0
+        ON CONFLICT (cohort_pk, day) DO UPDATE
+        SET entered = cohort_days.entered + excluded.entered,
+            exited = cohort_days.exited + excluded.exited
     ), sizes AS (
         UPDATE cohorts SET folded_size = cohorts.folded_size + gained.members
         FROM (SELECT cohort_pk, sum(members) AS members FROM folding GROUP BY cohort_pk) gained
@@ -54,6 +72,14 @@ SQLITE_FOLD = [
         "ON CONFLICT (workspace_id, partner_name, day) "
         "DO UPDATE SET count = data_point_counts.count + excluded.count"
     ),
+    text(
+        "INSERT INTO cohort_days (cohort_pk, day, entered, exited) "
+        "SELECT cohort_pk, day, sum(entered), sum(exited) FROM cohort_counter_deltas "
+        "WHERE true GROUP BY cohort_pk, day HAVING sum(entered) <> 0 OR sum(exited) <> 0 "
+        "ON CONFLICT (cohort_pk, day) DO UPDATE "
+        "SET entered = cohort_days.entered + excluded.entered, "
+        "exited = cohort_days.exited + excluded.exited"
+    ),
     text("DELETE FROM cohort_counter_deltas"),
 ]
 
@@ -65,12 +91,8 @@ def hold_folds(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FOLD_LOCK})
 
 
-def record(session: Session, deltas: Deltas, day: date) -> None:
-    rows = [
-        {"cohort_pk": cohort_pk, "day": day, "members": members, "data_points": points}
-        for cohort_pk, (members, points) in deltas.items()
-        if members or points
-    ]
+def record(session: Session, deltas: Iterable[Delta]) -> None:
+    rows = [delta._asdict() for delta in deltas if any(delta[2:])]
     if rows:
         session.execute(insert(CohortCounterDelta), rows)
 

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import Table, func
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -19,11 +19,3 @@ def dialect_insert(session: Session, table: Table | Any) -> Any:
 
 def is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
-
-
-def utc_day(session: Session, instant: Any) -> Any:
-    """The UTC calendar day of a timestamp column: a date on PostgreSQL, 'YYYY-MM-DD' text on
-    SQLite (which stores UTC times as text)."""
-    if is_postgresql(session):
-        return func.date(func.timezone("UTC", instant))
-    return func.date(instant)

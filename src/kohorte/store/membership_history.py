@@ -11,8 +11,13 @@ from typing import Any
 from sqlalchemy import delete, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from kohorte.store.dialect import utc_day
-from kohorte.store.models import Cohort, CohortMembership, HistoryHorizon
+from kohorte.store.models import (
+    Cohort,
+    CohortCounterDelta,
+    CohortDay,
+    CohortMembership,
+    HistoryHorizon,
+)
 
 ENTERED, LEFT = "entered", "left"
 
@@ -62,25 +67,20 @@ def user_events(session: Session, user_id: int) -> list[StoredEvent]:
     return [StoredEvent(*row) for row in rows]
 
 
-def cohort_day_counts(session: Session, cohort_pk: int, since: datetime) -> list[DayCounts]:
-    """Entered and left events of the cohort per UTC day, for the days from ``since`` on."""
-    stays = CohortMembership
-    in_cohort = stays.cohort_pk == cohort_pk
-    entered = select(
-        utc_day(session, stays.entered_at).label("day"),
-        literal(1).label("e"),
-        literal(0).label("gone"),
-    ).where(in_cohort, stays.entered_at >= since)
-    left = select(
-        utc_day(session, stays.left_at).label("day"),
-        literal(0).label("e"),
-        literal(1).label("gone"),
-    ).where(in_cohort, stays.left_at >= since)
-    events = union_all(entered, left).subquery()
+def cohort_day_counts(session: Session, cohort_pk: int, since: date) -> list[DayCounts]:
+    """Entered and left events of the cohort per UTC day, for the days from ``since`` on: the
+    folded days plus the deltas not folded yet."""
+    folded = select(CohortDay.day, CohortDay.entered, CohortDay.exited).where(
+        CohortDay.cohort_pk == cohort_pk, CohortDay.day >= since
+    )
+    pending = select(
+        CohortCounterDelta.day, CohortCounterDelta.entered, CohortCounterDelta.exited
+    ).where(CohortCounterDelta.cohort_pk == cohort_pk, CohortCounterDelta.day >= since)
+    both = union_all(folded, pending).subquery()
     rows = session.execute(
-        select(events.c.day, func.sum(events.c.e), func.sum(events.c.gone))
-        .group_by(events.c.day)
-        .order_by(events.c.day)
+        select(both.c.day, func.sum(both.c.entered), func.sum(both.c.exited))
+        .group_by(both.c.day)
+        .order_by(both.c.day)
     ).all()
     return [DayCounts(_as_date(day), int(came), int(went)) for day, came, went in rows]
 

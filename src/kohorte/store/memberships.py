@@ -8,9 +8,10 @@ never opens a stay for a user that a concurrent delete is removing.
 """
 
 import hashlib
+from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import IntEnum
 from typing import Any, cast
 
@@ -32,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from kohorte.store import identities
 from kohorte.store.batches import batch_rows, in_batch
+from kohorte.store.cohort_counters import Delta
 from kohorte.store.dialect import dialect_insert, is_postgresql
 from kohorte.store.identities import Identifiers, UserQuery
 from kohorte.store.models import CohortMembership
@@ -231,21 +233,29 @@ def _written(session: Session, write: Any) -> int:
     return int(result.rowcount)
 
 
-def remove_users(session: Session, user_ids: Collection[int]) -> PerCohort:
-    """Delete every stay of these users (a deleted user leaves no history); returns, per
-    cohort, how many members it lost (negative)."""
+def remove_users(session: Session, user_ids: Collection[int], now: datetime) -> list[Delta]:
+    """Delete every stay of these users (a deleted user leaves no history); returns what the
+    cohorts lost: members today, and the events of the days the stays began and ended."""
     if not user_ids:
-        return {}
+        return []
     rows = session.execute(
         delete(Membership)
         .where(in_batch(session, Membership.c.user_id, user_ids))
-        .returning(Membership.c.cohort_pk, Membership.c.left_at)
+        .returning(Membership.c.cohort_pk, Membership.c.entered_at, Membership.c.left_at)
     )
-    lost: PerCohort = {}
-    for cohort_pk, left_at in rows:
+    members: Counter[tuple[int, date]] = Counter()
+    entered: Counter[tuple[int, date]] = Counter()
+    exited: Counter[tuple[int, date]] = Counter()
+    for cohort_pk, entered_at, left_at in rows:
+        entered[cohort_pk, entered_at.date()] -= 1
         if left_at is None:
-            lost[cohort_pk] = lost.get(cohort_pk, 0) - 1
-    return lost
+            members[cohort_pk, now.date()] -= 1
+        else:
+            exited[cohort_pk, left_at.date()] -= 1
+    return [
+        Delta(pk, day, members=members[pk, day], entered=entered[pk, day], exited=exited[pk, day])
+        for pk, day in {*members, *entered, *exited}
+    ]
 
 
 def carry_over(session: Session, pairs: Mapping[int, int], now: datetime) -> PerCohort:

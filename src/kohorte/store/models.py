@@ -191,6 +191,22 @@ class CohortCounterDelta(Base):
     day: Mapped[date] = mapped_column(Date)
     members: Mapped[int] = mapped_column(Integer)
     data_points: Mapped[int] = mapped_column(Integer)
+    # Membership events on ``day`` (negative: a deleted or merged-away user's events going).
+    entered: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    exited: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class CohortDay(Base):
+    """Folded membership events of a cohort per UTC day: what ``/cohorts/…/history`` reads,
+    so a year of days costs a year of rows, not a scan of every stay. No foreign key, like the
+    other tables the sync path feeds."""
+
+    __tablename__ = "cohort_days"
+
+    cohort_pk: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    entered: Mapped[int] = mapped_column(Integer)
+    exited: Mapped[int] = mapped_column(Integer)
 
 
 class Cohort(Base):

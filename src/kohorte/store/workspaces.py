@@ -10,6 +10,7 @@ from kohorte.store import cohort_counters
 from kohorte.store.models import (
     Cohort,
     CohortCounterDelta,
+    CohortDay,
     CohortMembership,
     CohortSync,
     RestApiKey,
@@ -37,7 +38,7 @@ def delete_workspace(session: Session, workspace_id: str) -> bool:
     syncs write, which have none (a key check per row would cost every sync), and go first."""
     cohort_counters.hold_folds(session)
     cohorts = select(Cohort.id).where(Cohort.workspace_id == workspace_id)
-    for table in (CohortMembership, CohortSync, CohortCounterDelta):
+    for table in (CohortMembership, CohortSync, CohortCounterDelta, CohortDay):
         session.execute(delete(table).where(table.cohort_pk.in_(cohorts)))
     result = session.execute(delete(Workspace).where(Workspace.id == workspace_id))
     return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -24,6 +24,7 @@ from kohorte.domain.cohort_import.requests import (
     parse_cohort_naming,
 )
 from kohorte.store import cohort_counters, memberships
+from kohorte.store.cohort_counters import Delta
 from kohorte.store.cohort_import import sync as store
 from kohorte.store.types import utcnow
 
@@ -71,7 +72,8 @@ def _apply(session: Session, client: PartnerClient, request: CohortChanges) -> S
     unmatched = request.size - matched
     store.record_sync(session, cohort_pk, now, added, removed, unmatched)
     # Every applied add or remove is one data point; no-ops and unmatched ids are free.
-    cohort_counters.record(session, {cohort_pk: (added - removed, added + removed)}, now.date())
+    delta = Delta(cohort_pk, now.date(), added - removed, added + removed, added, removed)
+    cohort_counters.record(session, [delta])
     return SyncResult(added, removed, unmatched, matched)
 
 

@@ -34,8 +34,7 @@ def delete_users(session: Session, workspace_id: str, request: DeleteRequest) ->
 def remove_users(session: Session, user_ids: Collection[int]) -> int:
     """Delete users with everything they hold, their membership history included; the cohorts
     they were in shrink by them. The caller holds the workspace's membership lock."""
-    lost = memberships.remove_users(session, user_ids)
-    cohort_counters.record(session, {pk: (n, 0) for pk, n in lost.items()}, utcnow().date())
+    cohort_counters.record(session, memberships.remove_users(session, user_ids, utcnow()))
     return store.delete_users(session, user_ids)
 
 

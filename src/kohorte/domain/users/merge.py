@@ -15,6 +15,7 @@ from kohorte.domain.users.attributes import fill_missing
 from kohorte.domain.users.deletion import remove_users
 from kohorte.store import cohort_counters, memberships, user_merge
 from kohorte.store import users as store
+from kohorte.store.cohort_counters import Delta
 from kohorte.store.types import utcnow
 
 
@@ -44,7 +45,9 @@ def _rounds(pairs: list[tuple[int, int]]) -> list[dict[int, int]]:
 def _merge_round(session: Session, pairs: dict[int, int]) -> None:
     now = utcnow()
     gained = memberships.carry_over(session, pairs, now)
-    cohort_counters.record(session, {pk: (n, 0) for pk, n in gained.items()}, now.date())
+    cohort_counters.record(
+        session, [Delta(pk, now.date(), members=n, entered=n) for pk, n in gained.items()]
+    )
     user_merge.move_devices(session, pairs)
     user_merge.move_aliases(session, pairs)
     _fill_attributes(session, pairs)
