@@ -260,7 +260,7 @@ class CohortMembership(Base):
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # What opened the stay (see ``StayCause``); a stay is always closed by a partner's sync.
-    cause: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    cause: Mapped[int] = mapped_column(SmallInteger, server_default="0")
 
     __table_args__ = (
         Index(
