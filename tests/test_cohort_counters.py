@@ -70,6 +70,54 @@ def test_deletes_shrink_folded_and_pending_sizes_alike(api: Api, engine: Engine)
     assert counters(api, integration) == (3, 0, 9)
 
 
+def today_in_history(api: Api, integration: Integration, cohort_id: str) -> dict[str, Any]:
+    path = f"/cohorts/amplitude/{cohort_id}/history"
+    days = api.expect(api.client.get(path, headers=integration.workspace.headers), 200)["days"]
+    return dict(days[-1])
+
+
+def test_history_days_are_the_same_pending_and_folded(api: Api, engine: Engine) -> None:
+    integration = api.integration()
+    api.track(integration.workspace, "a", "b", "c", "d", "e")
+    churn(api, integration)
+    # c1: a, b, c, d, e entered, b left; c2: b entered (a came and went in one request).
+    expected = {"c1": (5, 1, 4), "c2": (1, 0, 1)}
+    for cohort_id, (entered, left, size) in expected.items():
+        day = today_in_history(api, integration, cohort_id)
+        assert (day["entered"], day["left"], day["size"]) == (entered, left, size)
+    fold(engine)
+    for cohort_id, (entered, left, size) in expected.items():
+        day = today_in_history(api, integration, cohort_id)
+        assert (day["entered"], day["left"], day["size"]) == (entered, left, size)
+
+
+def test_a_delete_takes_its_events_out_of_the_days(api: Api, engine: Engine) -> None:
+    integration = api.integration()
+    api.track(integration.workspace, "a", "b", "c", "d", "e")
+    churn(api, integration)
+    fold(engine)
+    api.expect(
+        api.client.post(
+            "/users/delete",
+            json={"external_ids": ["b", "c"]},
+            headers=integration.workspace.headers,
+        ),
+        201,
+    )
+    # b's stay in c1 (entered and left) and c's (entered) are gone; so is b's stay in c2.
+    assert today_in_history(api, integration, "c1") | {"date": None} == {
+        "date": None,
+        "entered": 3,
+        "left": 0,
+        "size": 3,
+    }
+    fold(engine)
+    day = today_in_history(api, integration, "c1")
+    assert (day["entered"], day["left"], day["size"]) == (3, 0, 3)
+    day = today_in_history(api, integration, "c2")
+    assert (day["entered"], day["left"], day["size"]) == (0, 0, 0)
+
+
 def test_the_server_folds_by_itself(settings: Settings, engine: Engine) -> None:
     app = create_app(settings.model_copy(update={"counter_fold_seconds": 0.05}), engine)
     with TestClient(app, base_url="http://kohorte.test") as client:

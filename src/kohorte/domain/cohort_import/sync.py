@@ -12,6 +12,7 @@ of open stays decides, user by user, which of two concurrent adds enters.
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -68,19 +69,31 @@ def _apply(session: Session, client: PartnerClient, request: CohortChanges) -> S
     written = _write_matched(session, client, cohort_pk, request, now)
     if written is None:
         written = _write_in_order(session, client, cohort_pk, request, now)
-    matched, added, removed = written
+    matched, added, removed, entered, exited = written
     unmatched = request.size - matched
     store.record_sync(session, cohort_pk, now, added, removed, unmatched)
     # Every applied add or remove is one data point; no-ops and unmatched ids are free.
-    delta = Delta(cohort_pk, now.date(), added - removed, added + removed, added, removed)
+    # History counts the stays written: a user added and removed in one request made no event.
+    delta = Delta(cohort_pk, now.date(), entered - exited, added + removed, entered, exited)
     cohort_counters.record(session, [delta])
     return SyncResult(added, removed, unmatched, matched)
 
 
+class Written(NamedTuple):
+    """What a write did: identifiers matched, adds and removes applied in order (what the
+    partner is told and charged), and the stays it actually opened and closed (the events)."""
+
+    matched: int
+    added: int
+    removed: int
+    entered: int
+    exited: int
+
+
 def _write_matched(
     session: Session, client: PartnerClient, cohort_pk: int, request: CohortChanges, now: datetime
-) -> tuple[int, int, int] | None:
-    """(matched, added, removed) from one statement that matches and writes, when order cannot
+) -> Written | None:
+    """What one statement that matches and writes did that matches and writes, when order cannot
     matter: no identifier comes twice (so each matched row is one matched identifier) and no
     user is both added and removed (the store checks, and writes nothing if one is). The usual
     request, a batch of adds, of removes, or of each, then costs what its write costs."""
@@ -93,7 +106,9 @@ def _write_matched(
     applied = memberships.apply_matched(
         session, client.workspace_id, cohort_pk, adding, removing, now
     )
-    return None if applied is None else (applied.matched, applied.entered, applied.left)
+    if applied is None:
+        return None
+    return Written(applied.matched, applied.entered, applied.left, applied.entered, applied.left)
 
 
 def _identifiers_distinct(request: CohortChanges) -> bool:
@@ -107,8 +122,8 @@ def _identifiers_distinct(request: CohortChanges) -> bool:
 
 def _write_in_order(
     session: Session, client: PartnerClient, cohort_pk: int, request: CohortChanges, now: datetime
-) -> tuple[int, int, int]:
-    """(matched, added, removed) for a request that both adds and removes: changes replayed in
+) -> Written:
+    """What a request did that both adds and removes: changes replayed in
     order per user (domain/cohort_import/plan.py). Only for users it both adds and removes do
     the writes have to say who was a member before."""
     found = matcher.resolve(session, client.workspace_id, request.changes)
@@ -117,7 +132,9 @@ def _write_in_order(
     plan = plan_sync(steps)
     if not plan.replays:
         entered = memberships.count_entering(session, cohort_pk, plan.to_enter, now)
-        return matched, entered, memberships.count_leaving(session, cohort_pk, plan.to_leave, now)
+        exited = memberships.count_leaving(session, cohort_pk, plan.to_leave, now)
+        return Written(matched, entered, exited, entered, exited)
     entered_users = memberships.enter(session, cohort_pk, plan.to_enter, now)
     left_users = memberships.leave(session, cohort_pk, plan.to_leave, now)
-    return matched, *plan.counts(entered_users, left_users)
+    added, removed = plan.counts(entered_users, left_users)
+    return Written(matched, added, removed, len(entered_users), len(left_users))
