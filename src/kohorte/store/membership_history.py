@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, literal, select, union_all
+from sqlalchemy import case, delete, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from kohorte.store.dialect import dialect_insert
 from kohorte.store.models import (
     Cohort,
     CohortCounterDelta,
@@ -105,10 +106,13 @@ def prune(session: Session, before: datetime) -> int:
         .where(CohortMembership.left_at < before)
         .execution_options(synchronize_session=False)
     )
-    horizon = session.get(HistoryHorizon, 1)
-    if horizon is None:
-        session.add(HistoryHorizon(id=1, pruned_before=before))
-    elif horizon.pruned_before < before:
-        horizon.pruned_before = before
-    session.flush()
+    # An upsert that only moves the horizon forward: prunes of several workers may overlap.
+    horizon = dialect_insert(session, HistoryHorizon).values(id=1, pruned_before=before)
+    kept = HistoryHorizon.pruned_before
+    later = case(
+        (horizon.excluded.pruned_before > kept, horizon.excluded.pruned_before), else_=kept
+    )
+    session.execute(
+        horizon.on_conflict_do_update(index_elements=["id"], set_={"pruned_before": later})
+    )
     return int(getattr(removed, "rowcount", 0))
