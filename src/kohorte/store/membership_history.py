@@ -106,6 +106,8 @@ def prune(session: Session, before: datetime) -> int:
         .where(CohortMembership.left_at < before)
         .execution_options(synchronize_session=False)
     )
+    # Days wholly before the horizon are never read again.
+    session.execute(delete(CohortDay).where(CohortDay.day < before.date()))
     # An upsert that only moves the horizon forward: prunes of several workers may overlap.
     horizon = dialect_insert(session, HistoryHorizon).values(id=1, pruned_before=before)
     kept = HistoryHorizon.pruned_before
