@@ -60,8 +60,9 @@ def start_of(day: date) -> datetime:
 
 
 def end_of(day: date) -> datetime:
-    """The first instant of the next day: "the end of a day" is the state just before it."""
-    return start_of(day) + timedelta(days=1)
+    """The last instant of the day (times are kept to the microsecond): the state at the end
+    of a day holds every event of that day and none of the next."""
+    return start_of(day) + timedelta(days=1, microseconds=-1)
 
 
 def _days_before(day: date, days: int) -> date:

@@ -16,14 +16,15 @@ instant (``segment_members.count_members``), which is exact for any filter.
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
-from itertools import combinations
+from itertools import accumulate, combinations
 from typing import Any
 
 from sqlalchemy import ARRAY, DateTime, bindparam, func, literal_column, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from kohorte.store.dialect import is_postgresql
-from kohorte.store.models import CohortMembership, User
+from kohorte.store.membership_history import cohort_day_counts
+from kohorte.store.models import Cohort, CohortMembership, User
 from kohorte.store.segment_members import CohortTest, Every, Node, Selection, count_members
 
 # Beyond these the terms (up to 2^k of them) cost more than one count per instant.
@@ -33,21 +34,43 @@ MAX_JOINED_TERMS = 3
 Term = tuple[int, ...]  # cohort pks, sorted; () is everybody
 
 
-def sizes_at(session: Session, selection: Selection, instants: Sequence[datetime]) -> list[int]:
-    """The selection's size at each of ``instants`` (ascending)."""
+def sizes_at(
+    session: Session, selection: Selection, instants: Sequence[datetime], ends_now: bool = False
+) -> list[int]:
+    """The selection's size at each of ``instants`` (ascending). With ``ends_now`` the last
+    instant is now and every other one the last instant of a UTC day, so a term of one cohort
+    is read from the cohort's size and its per-day counts instead of its stays."""
     terms = signed_terms(selection.tree)
     if not is_postgresql(session) or terms is None:
         return [count_members(session, replace(selection, as_of=at)) for at in instants]
-    changes = [0] * (len(instants) + 1)
+    sizes = [0] * len(instants)
     for term, sign in terms.items():
-        for first, end, count in _term_ranges(session, selection.workspace_id, term, instants):
-            changes[first] += sign * count
-            changes[end] -= sign * count
-    sizes, running = [], 0
-    for change in changes[:-1]:
-        running += change
-        sizes.append(running)
+        if len(term) == 1 and ends_now:
+            counts = _cohort_sizes(session, term[0], instants)
+        else:
+            counts = _summed(
+                _term_ranges(session, selection.workspace_id, term, instants), instants
+            )
+        sizes = [size + sign * count for size, count in zip(sizes, counts, strict=True)]
     return sizes
+
+
+def _summed(ranges: list[tuple[int, int, int]], instants: Sequence[datetime]) -> list[int]:
+    """Per instant, the counts of the ranges covering it (a difference array)."""
+    changes = [0] * (len(instants) + 1)
+    for first, end, count in ranges:
+        changes[first] += count
+        changes[end] -= count
+    return list(accumulate(changes[:-1]))
+
+
+def _cohort_sizes(session: Session, cohort_pk: int, instants: Sequence[datetime]) -> list[int]:
+    """Members at each day's end: today's size less the members that came, plus those that
+    went, on every later day (``cohort_days``, kept exactly like sizes)."""
+    now = int(session.scalar(select(Cohort.size).where(Cohort.id == cohort_pk)) or 0)
+    days = cohort_day_counts(session, cohort_pk, instants[0].date())
+    net = [(day.day, day.entered - day.left) for day in days]
+    return [now - sum(n for day, n in net if day > at.date()) for at in instants[:-1]] + [now]
 
 
 def signed_terms(tree: Node) -> dict[Term, int] | None:

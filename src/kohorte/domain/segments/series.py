@@ -51,7 +51,7 @@ def data_series(
     membership_history.check_kept(session, instants[0], history_days, "the series' first day")
     tree = stored_filter(segment)
     found = selection(workspace_id, tree, resolve(session, workspace_id, tree))
-    sizes = store.sizes_at(session, found, instants)
+    sizes = store.sizes_at(session, found, instants, ends_now=request.ending_at is None)
     return [Point(day, size) for day, size in zip(series_days, sizes, strict=True)]
 
 
