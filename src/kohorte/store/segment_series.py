@@ -31,6 +31,8 @@ from kohorte.store.segment_members import CohortTest, Every, Node, Selection, co
 MAX_COHORTS = 6
 MAX_JOINED_TERMS = 3
 
+JOIN_WORK_MEM = "64MB"
+
 Term = tuple[int, ...]  # cohort pks, sorted; () is everybody
 
 
@@ -43,6 +45,8 @@ def sizes_at(
     terms = signed_terms(selection.tree)
     if not is_postgresql(session) or terms is None:
         return [count_members(session, replace(selection, as_of=at)) for at in instants]
+    if any(len(term) > 1 for term in terms):
+        _room_for_joins(session)
     sizes = [0] * len(instants)
     for term, sign in terms.items():
         if len(term) == 1 and ends_now:
@@ -53,6 +57,17 @@ def sizes_at(
             )
         sizes = [size + sign * count for size, count in zip(sizes, counts, strict=True)]
     return sizes
+
+
+def _room_for_joins(session: Session) -> None:
+    """For this transaction only: the join of two cohorts' stays hashes a million rows, which
+    spills to disk in batches at the default work_mem, and compiling it (JIT) costs more than
+    it saves. Measured at 1,000,000 users: 2.2 s with the defaults, 1.6 s with these."""
+    session.execute(
+        select(
+            func.set_config("work_mem", JOIN_WORK_MEM, True), func.set_config("jit", "off", True)
+        )
+    )
 
 
 def _summed(ranges: list[tuple[int, int, int]], instants: Sequence[datetime]) -> list[int]:
