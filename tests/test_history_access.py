@@ -154,3 +154,17 @@ def test_history_routes_need_a_workspace_key(client: TestClient, api: Api) -> No
 
 def bearer_of(api: Api, workspace_id: str, permissions: Sequence[Permission]) -> dict[str, str]:
     return bearer(api.create_rest_key(workspace_id, [p.value for p in permissions]))
+
+
+def test_user_history_without_either_permission_names_cohorts_read(
+    client: TestClient, api: Api
+) -> None:
+    """The contract gives /users/cohort-history to cohorts.read: the 403 names it."""
+    workspace = api.create_workspace()
+    others = [
+        p for p in Permission if p not in (Permission.COHORTS_READ, Permission.USERS_EXPORT_IDS)
+    ]
+    headers = bearer_of(api, workspace.id, others)
+    response = client.get("/users/cohort-history", params={"external_id": "u1"}, headers=headers)
+    assert response.status_code == 403, response.text
+    assert Permission.COHORTS_READ.value in message(response)

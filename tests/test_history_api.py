@@ -308,3 +308,21 @@ def test_unknown_user_is_404(client: TestClient, api: Api, identifier: dict[str,
     response = client.get("/users/cohort-history", params=identifier, headers=workspace.headers)
     assert response.status_code == 404, response.text
     assert message(response)
+
+
+def test_a_request_that_adds_and_removes_gives_its_events_one_time(api: Api) -> None:
+    """The usual request of a partner: some users in, others out, each identifier once."""
+    integration = api.integration()
+    workspace = integration.workspace
+    api.track(workspace, "u1", "u2", "u3")
+    api.synced(integration, "c1", adds("u1", "u2"))
+    instant()
+    result = api.synced(integration, "c1", removes("u1"), adds("u3"), removes("u2"))
+    assert (result["added"], result["removed"]) == (1, 2)
+    changed = [api.user_history(workspace, external_id=u)[-1] for u in ("u1", "u3", "u2")]
+    assert [(e["event"], e["cause"]) for e in changed] == [
+        ("left", "partner_sync"),
+        ("entered", "partner_sync"),
+        ("left", "partner_sync"),
+    ]
+    assert len({event["at"] for event in changed}) == 1

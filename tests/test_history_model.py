@@ -239,7 +239,9 @@ def replayed_request(draw: st.DrawFn) -> list[Change]:
     return [*changes, (draw(st.booleans()), [changes[0][1][0]])]
 
 
-requests = st.one_of(one_way_request(), replayed_request())
+# Adds and removes in any order, each identifier as often as it comes.
+free_request = st.lists(st.tuples(st.booleans(), identifier_lists), min_size=1, max_size=3)
+requests = st.one_of(one_way_request(), replayed_request(), free_request)
 
 OPERATIONS: dict[str, st.SearchStrategy[tuple[Any, ...]]] = {
     "sync": st.tuples(st.just("sync"), st.integers(0, 2), requests),

@@ -356,3 +356,19 @@ def test_data_series_rules(
     )
     assert response.status_code == status, response.text
     assert message(response)
+
+
+def test_data_series_and_cohort_history_agree_on_events_at_midnight(
+    api: Api, engine: Engine, integration: Integration
+) -> None:
+    """An event at 00:00:00 UTC belongs to the day it starts: the day before ends without it."""
+    seed_cohort_stays(
+        engine,
+        integration.workspace.id,
+        "A",
+        [Stay("u1", time_on(3)), Stay("u2", time_on(10, 12), time_on(2))],
+    )
+    segment_id = create_segment(api, integration.workspace, leaf("A"))
+    days = api.cohort_days(integration, "A", {"from": days_ago(5).isoformat()})
+    assert [d["size"] for d in days] == [1, 1, 2, 1, 1, 1]
+    assert [p["size"] for p in series(api, integration, segment_id, 6)] == [1, 1, 2, 1, 1, 1]
