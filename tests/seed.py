@@ -2,6 +2,7 @@
 
 import secrets
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -29,9 +30,14 @@ def seed_user(
     external_id: str | None = None,
     aliases: Iterable[tuple[str, str]] = (),
     devices: Iterable[str] = (),
+    created_at: datetime | None = None,
 ) -> int:
-    """A user with the given external id, (label, name) aliases and device ids; returns its id."""
+    """A user with the given external id, (label, name) aliases and device ids; returns its id.
+
+    ``created_at`` backdates the user (as of earlier instants, it existed then)."""
     user = User(workspace_id=workspace_id, external_id=external_id, braze_id=secrets.token_hex(12))
+    if created_at is not None:
+        user.created_at = user.updated_at = created_at
     session.add(user)
     session.flush()
     for label, name in aliases:

@@ -6,14 +6,20 @@ timestamps and counts the test chooses.
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from kohorte.store.database import make_session_factory
-from kohorte.store.models import Cohort, CohortMembership, CohortSync, DataPointCount
+from kohorte.store.memberships import StayCause
+from kohorte.store.models import Cohort, CohortMembership, CohortSync, DataPointCount, User
 from kohorte.store.types import utcnow
+from tests.seed import seed_user
+
+# Users that seeded stays name exist from long before any stay.
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def seed_cohort(
@@ -61,6 +67,29 @@ def remove_members(session: Session, cohort_pk: int, user_ids: Iterable[int]) ->
         )
         .values(left_at=utcnow())
     )
+    _recount(session, cohort_pk)
+
+
+def seed_stay(
+    session: Session,
+    cohort_pk: int,
+    user_id: int,
+    entered_at: datetime,
+    left_at: datetime | None = None,
+    cause: StayCause = StayCause.PARTNER_SYNC,
+) -> None:
+    """One stay with the times the test chooses (the API only ever writes "now"); the cohort's
+    size is set to its open stays, so seed a cohort's stays before any sync through the API."""
+    session.add(
+        CohortMembership(
+            cohort_pk=cohort_pk,
+            user_id=user_id,
+            entered_at=entered_at,
+            left_at=left_at,
+            cause=int(cause),
+        )
+    )
+    session.flush()
     _recount(session, cohort_pk)
 
 
@@ -117,3 +146,48 @@ def seeding(engine: Engine) -> Iterator[Session]:
     with make_session_factory(engine)() as session:
         yield session
         session.commit()
+
+
+def days_ago(back: int) -> date:
+    """The UTC date ``back`` days before today."""
+    return utcnow().date() - timedelta(days=back)
+
+
+def time_on(back: int, hour: int = 0, minute: int = 0) -> datetime:
+    """``hour:minute`` UTC on the day ``back`` days before today."""
+    return datetime.combine(days_ago(back), time(hour, minute), tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Stay:
+    """A stay of the user with this external id, as a test wants it in the store."""
+
+    user: str
+    entered: datetime
+    left: datetime | None = None
+
+
+def seed_cohort_stays(
+    engine: Engine,
+    workspace_id: str,
+    cohort_id: str,
+    stays: Iterable[Stay],
+    created: dict[str, datetime] | None = None,
+    partner: str = "amplitude",
+) -> None:
+    """A new cohort with these stays; their users are created (``created``: when, by external
+    id; else long ago) unless the workspace has them already."""
+    stays = list(stays)
+    with seeding(engine) as session:
+        cohort_pk = seed_cohort(session, workspace_id, partner, cohort_id)
+        names = sorted({stay.user for stay in stays} | set(created or {}))
+        query = select(User.external_id, User.id).where(
+            User.workspace_id == workspace_id, User.external_id.in_(names)
+        )
+        known: dict[str, int] = {str(name): user_id for name, user_id in session.execute(query)}
+        for name in names:
+            if name not in known:
+                when = (created or {}).get(name, LONG_AGO)
+                known[name] = seed_user(session, workspace_id, name, created_at=when)
+        for stay in stays:
+            seed_stay(session, cohort_pk, known[stay.user], stay.entered, stay.left)

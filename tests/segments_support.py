@@ -4,8 +4,10 @@
 ``/users/track``, cohorts and their members through the partner cohort import endpoints.
 """
 
+import json
 import random
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from tests.support import Api, Integration, WorkspaceHandle
@@ -60,6 +62,47 @@ class Universe:
     def reference(self, tree: dict[str, Any]) -> set[str]:
         """The external ids a filter selects, computed with Python sets."""
         return evaluate(tree, self.members, set(self.users))
+
+
+def create_segment(api: Api, workspace: WorkspaceHandle, tree: dict[str, Any]) -> str:
+    """A saved segment of the filter; returns its id."""
+    response = api.client.post(
+        "/segments", json={"name": "s", "filter": tree}, headers=workspace.headers
+    )
+    return str(api.expect(response, 201)["id"])
+
+
+@dataclass(frozen=True)
+class SegmentReads:
+    """A saved segment read every way: its size, its users page by page, and its export."""
+
+    size: int
+    users: list[dict[str, Any]]
+    export: list[dict[str, Any]]
+
+
+def read_segment(
+    api: Api, workspace: WorkspaceHandle, segment_id: str, as_of: str, limit: int = 100
+) -> SegmentReads:
+    """The segment as of an instant, through size, users (``limit`` a page) and export."""
+    params = {"as_of": as_of}
+    headers = workspace.headers
+    size = api.client.get(f"/segments/{segment_id}/size", params=params, headers=headers)
+    users = api.walk_pages(f"/segments/{segment_id}/users", headers, limit, params)
+    export = api.client.get(f"/segments/{segment_id}/export", params=params, headers=headers)
+    assert export.status_code == 200, export.text
+    lines = [json.loads(line) for line in export.text.splitlines()]
+    return SegmentReads(api.expect(size, 200)["size"], users, lines)
+
+
+def preview_as_of(
+    api: Api, workspace: WorkspaceHandle, tree: dict[str, Any], as_of: str
+) -> dict[str, Any]:
+    response = api.client.post(
+        "/segments/preview", json={"filter": tree, "as_of": as_of}, headers=workspace.headers
+    )
+    found: dict[str, Any] = api.expect(response, 200)
+    return found
 
 
 def leaf(cohort_id: str, op: str = "includes_value", partner: str = "amplitude") -> dict[str, str]:

@@ -1,6 +1,9 @@
 """Test helpers that drive kohorte only through its HTTP API, as a client would."""
 
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -141,6 +144,10 @@ class Api:
         )
         return response
 
+    def synced(self, integration: Integration, cohort_id: str, *changes: dict[str, Any]) -> Any:
+        """A sync that must succeed; its body (``added``, ``removed``, ``unmatched``)."""
+        return self.expect(self.sync(integration, cohort_id, list(changes)), 201)
+
     # --- reads ----------------------------------------------------------------------------
     def cohort(self, integration: Integration, cohort_id: str) -> Any:
         path = f"/cohorts/{integration.partner.name}/{quote(cohort_id, safe='/')}"
@@ -151,10 +158,15 @@ class Api:
         return self.walk_pages(path, integration.workspace.headers)
 
     def walk_pages(
-        self, path: str, headers: dict[str, str], limit: int = 100
+        self,
+        path: str,
+        headers: dict[str, str],
+        limit: int = 100,
+        params: Mapping[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
+        """Every user of a paged list; ``params`` are sent with each page (``as_of``)."""
         users: list[dict[str, Any]] = []
-        params: dict[str, Any] = {"limit": limit}
+        params = {**(params or {}), "limit": limit}
         while True:
             page = self.expect(self.client.get(path, params=params, headers=headers), 200)
             users.extend(page["users"])
@@ -164,3 +176,47 @@ class Api:
 
     def member_external_ids(self, integration: Integration, cohort_id: str) -> set[str | None]:
         return {user["external_id"] for user in self.cohort_members(integration, cohort_id)}
+
+    # --- membership history ---------------------------------------------------------------
+    def user_history(self, workspace: WorkspaceHandle, **identifier: str) -> list[dict[str, Any]]:
+        """``GET /users/cohort-history`` for the user named by ``identifier``: its events."""
+        response = self.client.get(
+            "/users/cohort-history", params=identifier, headers=workspace.headers
+        )
+        events: list[dict[str, Any]] = self.expect(response, 200)["events"]
+        return events
+
+    def cohort_days(
+        self, integration: Integration, cohort_id: str, window: Mapping[str, str] | None = None
+    ) -> list[dict[str, Any]]:
+        """``GET /cohorts/{partner}/{cohort_id}/history``, ``window`` its ``from`` and ``to``."""
+        response = self.client.get(
+            cohort_history_path(integration.partner.name, cohort_id),
+            params=window,
+            headers=integration.workspace.headers,
+        )
+        days: list[dict[str, Any]] = self.expect(response, 200)["days"]
+        return days
+
+    def cohort_today(self, integration: Integration, cohort_id: str) -> tuple[int, int, int]:
+        """(entered, left, size) of today in the cohort's history."""
+        last = self.cohort_days(integration, cohort_id)[-1]
+        assert last["date"] == datetime.now(UTC).date().isoformat(), last
+        return last["entered"], last["left"], last["size"]
+
+
+def event_summary(events: list[dict[str, Any]]) -> list[tuple[str, str, str, str]]:
+    """History events without their times: (partner, cohort_id, event, cause) each."""
+    return [(e["partner"], e["cohort_id"], e["event"], e["cause"]) for e in events]
+
+
+def cohort_history_path(partner: str, cohort_id: str) -> str:
+    return f"/cohorts/{partner}/{quote(cohort_id, safe='/')}/history"
+
+
+def instant() -> datetime:
+    """A moment strictly between what the store wrote before and what it writes after."""
+    time.sleep(0.002)
+    now = datetime.now(UTC)
+    time.sleep(0.002)
+    return now
