@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from kohorte.store import cohort_counters
+from kohorte.store.cohort_counters import Delta
 from kohorte.store.database import make_session_factory
 from kohorte.store.memberships import StayCause
 from kohorte.store.models import Cohort, CohortMembership, CohortSync, DataPointCount, User
@@ -54,20 +56,29 @@ def add_members(session: Session, cohort_pk: int, user_ids: Iterable[int]) -> No
     rows = [{"cohort_pk": cohort_pk, "user_id": user_id, "entered_at": now} for user_id in user_ids]
     if rows:
         session.execute(insert(CohortMembership), rows)
+        _count_events(session, [Delta(cohort_pk, now.date(), entered=len(rows))])
     _recount(session, cohort_pk)
 
 
 def remove_members(session: Session, cohort_pk: int, user_ids: Iterable[int]) -> None:
-    session.execute(
+    now = utcnow()
+    result = session.execute(
         update(CohortMembership)
         .where(
             CohortMembership.cohort_pk == cohort_pk,
             CohortMembership.user_id.in_(list(user_ids)),
             CohortMembership.left_at.is_(None),
         )
-        .values(left_at=utcnow())
+        .values(left_at=now)
+        .returning(CohortMembership.user_id)
     )
+    _count_events(session, [Delta(cohort_pk, now.date(), exited=len(result.all()))])
     _recount(session, cohort_pk)
+
+
+def _count_events(session: Session, deltas: list[Delta]) -> None:
+    """The per-day event counts a sync would leave, for ``/cohorts/…/history``."""
+    cohort_counters.record(session, deltas)
 
 
 def seed_stay(
@@ -90,6 +101,10 @@ def seed_stay(
         )
     )
     session.flush()
+    events = [Delta(cohort_pk, entered_at.date(), entered=1)]
+    if left_at is not None:
+        events.append(Delta(cohort_pk, left_at.date(), exited=1))
+    _count_events(session, events)
     _recount(session, cohort_pk)
 
 

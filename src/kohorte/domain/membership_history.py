@@ -76,6 +76,10 @@ def cohort_history(
     first, last = days.resolve_range(*window, now.date())
     if last > now.date():
         raise InvalidInput(f"to ({last}) is after today ({now.date()})")
+    horizon = kept_from(session, history_days, now)
+    if window[0] is None and horizon is not None and days.start_of(first) < horizon:
+        # The default window starts with the first whole day still kept.
+        first = min(last, horizon.date() + timedelta(days=1))
     check_kept(session, days.start_of(first), history_days, "from")
     counts = {c.day: c for c in store.cohort_day_counts(session, cohort.id, first)}
     return _days_backwards(first, now.date(), cohort.size, counts)[: (last - first).days + 1]

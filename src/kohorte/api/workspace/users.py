@@ -156,8 +156,8 @@ def export_users(
 
 def history_reader(access: WorkspaceDep) -> WorkspaceAccess:
     """A user's cohort history is open to keys that may read cohorts or export users."""
-    if Permission.COHORTS_READ not in access.permissions:
-        access.require(Permission.USERS_EXPORT_IDS)
+    if Permission.USERS_EXPORT_IDS not in access.permissions:
+        access.require(Permission.COHORTS_READ)
     return access
 
 
