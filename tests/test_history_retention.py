@@ -122,6 +122,16 @@ def test_cohort_history_from_before_the_window_is_400(api: Api, integration: Int
     assert len(days["days"]) == KEPT_DAYS
 
 
+def test_the_default_cohort_window_starts_with_the_first_kept_day(
+    api: Api, integration: Integration
+) -> None:
+    api.synced(integration, "A", adds("nobody"))
+    path = cohort_history_path("amplitude", "A")
+    days = api.expect(api.client.get(path, headers=integration.workspace.headers), 200)["days"]
+    assert [day["date"] for day in days][0] == days_ago(KEPT_DAYS - 1).isoformat()
+    assert len(days) == KEPT_DAYS
+
+
 def test_data_series_reaching_before_the_window_is_400(api: Api, integration: Integration) -> None:
     api.synced(integration, "A", adds("nobody"))
     window_start = datetime.now(UTC) - timedelta(days=KEPT_DAYS)
