@@ -128,7 +128,7 @@ def test_the_default_cohort_window_starts_with_the_first_kept_day(
     api.synced(integration, "A", adds("nobody"))
     path = cohort_history_path("amplitude", "A")
     days = api.expect(api.client.get(path, headers=integration.workspace.headers), 200)["days"]
-    assert [day["date"] for day in days][0] == days_ago(KEPT_DAYS - 1).isoformat()
+    assert days[0]["date"] == days_ago(KEPT_DAYS - 1).isoformat()
     assert len(days) == KEPT_DAYS
 
 
