@@ -27,7 +27,7 @@ import platform
 import random
 import statistics
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -37,21 +37,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
+from bench.segments import ADMIN_TOKEN, AND_NOT, copy_rows
 from kohorte.api.app import create_app
 from kohorte.settings import Settings
 from kohorte.store.database import create_store_engine, normalise_url
 from kohorte.store.migrate import upgrade_to_head
 
 DATABASE = "kohorte_bench_history"
-ADMIN_TOKEN = "bench-admin-token-0123456789abcdef"
 PARTNER = "amplitude"
 COHORTS = ("A", "B")
-AND_NOT = {
-    "and": [
-        {"filter": "amplitude_cohorts", "op": "includes_value", "value": "A"},
-        {"filter": "amplitude_cohorts", "op": "excludes_value", "value": "B"},
-    ]
-}
 SYNC_HOUR = 12
 MAX_PAGE = 1000  # the API's largest page, for getting to the middle of a walk quickly
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
@@ -92,17 +86,6 @@ def recreate_database(server_url: str) -> str:
         connection.execute(text(f'CREATE DATABASE "{DATABASE}"'))
     admin.dispose()
     return bench_url(server_url)
-
-
-def copy_rows(engine: Engine, statement: str, rows: Iterable[tuple[Any, ...]]) -> None:
-    raw = engine.raw_connection()
-    try:
-        with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[attr-defined]
-            for row in rows:
-                copy.write_row(row)
-        raw.commit()
-    finally:
-        raw.close()
 
 
 def vacuum_analyze(engine: Engine) -> None:

@@ -53,18 +53,7 @@ def test_folding_changes_no_size_and_no_data_point(api: Api, engine: Engine) -> 
 
 
 def test_deletes_shrink_folded_and_pending_sizes_alike(api: Api, engine: Engine) -> None:
-    integration = api.integration()
-    api.track(integration.workspace, "a", "b", "c", "d", "e")
-    churn(api, integration)
-    fold(engine)
-    api.expect(
-        api.client.post(
-            "/users/delete",
-            json={"external_ids": ["a", "b"]},
-            headers=integration.workspace.headers,
-        ),
-        201,
-    )
+    integration = churned_folded_then_deleted(api, engine, "a", "b")
     assert counters(api, integration) == (3, 0, 9)  # deletes spend no data points
     fold(engine)
     assert counters(api, integration) == (3, 0, 9)
@@ -91,7 +80,7 @@ def test_history_days_are_the_same_pending_and_folded(api: Api, engine: Engine) 
         assert (day["entered"], day["left"], day["size"]) == (entered, left, size)
 
 
-def test_a_delete_takes_its_events_out_of_the_days(api: Api, engine: Engine) -> None:
+def churned_folded_then_deleted(api: Api, engine: Engine, *external_ids: str) -> Integration:
     integration = api.integration()
     api.track(integration.workspace, "a", "b", "c", "d", "e")
     churn(api, integration)
@@ -99,11 +88,16 @@ def test_a_delete_takes_its_events_out_of_the_days(api: Api, engine: Engine) -> 
     api.expect(
         api.client.post(
             "/users/delete",
-            json={"external_ids": ["b", "c"]},
+            json={"external_ids": list(external_ids)},
             headers=integration.workspace.headers,
         ),
         201,
     )
+    return integration
+
+
+def test_a_delete_takes_its_events_out_of_the_days(api: Api, engine: Engine) -> None:
+    integration = churned_folded_then_deleted(api, engine, "b", "c")
     # b's stay in c1 (entered and left) and c's (entered) are gone; so is b's stay in c2.
     assert today_in_history(api, integration, "c1") | {"date": None} == {
         "date": None,
