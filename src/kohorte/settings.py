@@ -1,6 +1,7 @@
 """Settings read from the environment (``KOHORTE_*``)."""
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,6 +23,15 @@ class Settings(BaseSettings):
     # How many days of membership history to keep; unset: everything. Older events are pruned
     # once a day by the server and by `kohorte history prune`.
     history_days: int | None = Field(default=None, gt=0)
+    # A seed file (YAML or JSON) applied at start and by POST /admin/reset.
+    seed_file: Path | None = None
+    # The emulator's control routes: resets, the journal and faults; false answers them 404.
+    control_api: bool = True
+    # Partner requests kept in the journal, the oldest going first; 0: no journal.
+    journal_max_entries: int = Field(default=10_000, ge=0)
+    # Distinct unmatched identifiers kept per cohort, the least recently seen going first;
+    # 0: none kept.
+    unmatched_per_cohort: int = Field(default=10_000, ge=0)
 
     @field_validator("admin_token")
     @classmethod

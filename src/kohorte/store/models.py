@@ -37,6 +37,11 @@ def new_uuid() -> str:
     return str(uuid.uuid4())
 
 
+# Fixed ids (seed files) are up to 64 characters. SQLite's tables were created with 36 and it
+# never enforces a length, so only PostgreSQL's columns were widened (migration 0004).
+ClientChosenId = String(64).with_variant(String(36), "sqlite")
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -54,7 +59,7 @@ class InstanceSecret(Base):
 class Workspace(Base):
     __tablename__ = "workspaces"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    id: Mapped[str] = mapped_column(ClientChosenId, primary_key=True, default=new_uuid)
     name: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -316,7 +321,7 @@ class RateLimitWindow(Base):
 class Segment(Base):
     __tablename__ = "segments"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    id: Mapped[str] = mapped_column(ClientChosenId, primary_key=True, default=new_uuid)
     workspace_id: Mapped[str] = mapped_column(
         ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
     )
@@ -325,3 +330,8 @@ class Segment(Base):
     analytics_tracking_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# The emulator controls' tables live in a module of their own; importing it here registers them
+# on ``Base.metadata`` for migrations and tests.
+from kohorte.store import emulator_tables as _emulator_tables  # noqa: E402, F401
