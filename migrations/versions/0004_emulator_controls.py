@@ -54,9 +54,7 @@ def upgrade() -> None:
         sa.Column("response_json", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_journal_entries")),
     )
-    op.create_index(
-        "ix_journal_entries_workspace_id_id", "journal_entries", ["workspace_id", "id"]
-    )
+    op.create_index("ix_journal_entries_workspace_id_id", "journal_entries", ["workspace_id", "id"])
     op.create_table(
         "unmatched_identifiers",
         sa.Column("cohort_pk", sa.BigInteger(), nullable=False),
