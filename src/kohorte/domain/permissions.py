@@ -15,6 +15,7 @@ class Permission(StrEnum):
     SEGMENTS_MANAGE = "segments.manage"
     SEGMENTS_READ = "segments.read"
     USAGE_READ = "usage.read"
+    JOURNAL_READ = "journal.read"
 
 
 ALL_PERMISSIONS = frozenset(Permission)
