@@ -6,8 +6,11 @@ lines run the CLI, and every ``# => {...}`` line must be part of the response be
 """
 
 import json
+import os
 import re
 import shlex
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +25,7 @@ from typer.testing import CliRunner
 from kohorte.api.app import create_app
 from kohorte.cli import app as cli_app
 from kohorte.settings import Settings, get_settings
+from kohorte.testing import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -172,3 +176,19 @@ def test_every_command_in_the_cli_table_exists() -> None:
         result = CliRunner().invoke(cli_app, [*verbs[:2], "--help"])
         assert result.exit_code == 0, (row, result.output)
         assert "Usage" in result.output
+
+
+def test_the_ci_recipe_runs_as_written() -> None:
+    # As written, but on a free port and with this environment's kohorte.
+    script = "\n".join(marked_block("ci-recipe")).replace("8000", str(free_port()))
+    script = script.replace(".venv/bin/kohorte", str(Path(sys.executable).with_name("kohorte")))
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("KOHORTE_")}
+    run = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=REPO,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
