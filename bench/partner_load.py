@@ -35,6 +35,7 @@ import asyncio
 import json
 import os
 import platform
+import re
 import secrets
 import shutil
 import signal
@@ -187,10 +188,14 @@ class Server:
     log: Path
 
 
-def start_kohorte(url: str, workers: int, admin_token: str, logs: Path) -> Server:
+def start_kohorte(
+    url: str, workers: int, admin_token: str, logs: Path, settings: Sequence[str] = ()
+) -> Server:
+    """kohorte on its defaults (journal and unmatched ledger on), plus ``--kohorte-env``."""
     port = processes.free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("KOHORTE_")}
     env |= {"KOHORTE_DATABASE_URL": url, "KOHORTE_ADMIN_TOKEN": admin_token}
+    env |= dict(setting.split("=", 1) for setting in settings)
     log = logs / f"kohorte-w{workers}.log"
     command = [sys.executable, "-m", "kohorte", "serve", "--port", str(port)]
     process = processes.start([*command, "--workers", str(workers)], env, log, cwd=ROOT)
@@ -534,7 +539,7 @@ def bench_engine(args: argparse.Namespace, engine: str, scratch: Path) -> dict[s
         for workers in args.workers:
             print(f"\n== {engine}, {workers} worker(s)", flush=True)
             with ExitStack() as stack:
-                kohorte = start_kohorte(url, workers, admin_token, scratch)
+                kohorte = start_kohorte(url, workers, admin_token, scratch, args.kohorte_env)
                 stack.callback(processes.stop, kohorte.process)
                 direct = DirectSql(url, args.membership_schema)
                 stack.callback(direct.close)
@@ -773,6 +778,13 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--deadline-min", type=float, default=180.0, help="stop everything then")
     parser.add_argument("--json", type=Path, help="write every phase's raw figures here")
     parser.add_argument("--write-docs", action="store_true")
+    parser.add_argument(
+        "--kohorte-env",
+        action="append",
+        default=[],
+        metavar="KOHORTE_X=V",
+        help="a setting for kohorte's server, e.g. KOHORTE_JOURNAL_MAX_ENTRIES=0; repeatable",
+    )
     args = parser.parse_args(argv)
     problems = []
     if args.users % 10 or args.users < 10_000:
@@ -785,6 +797,8 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
         problems.append("--workers takes counts of at least 1")
     if args.requests > KEY_BUDGET or args.requests < 8:
         problems.append(f"--requests must be from 8 to {KEY_BUDGET}")
+    if not all(re.fullmatch(r"KOHORTE_\w+=.*", setting) for setting in args.kohorte_env):
+        problems.append("--kohorte-env takes KOHORTE_NAME=value")
     if not (args.engines and args.workers and args.workloads and args.rounds >= 1):
         problems.append("nothing to run")
     if problems:

@@ -33,6 +33,7 @@ class Workload:
     kind: str  # "user_ids", "device_ids" or "aliases"
     adds: int  # ids added per request
     removes: int  # ids removed per request (members put there before the phase)
+    unknown: int = 0  # of the adds, how many are external ids that match nobody (new each time)
 
 
 WORKLOADS = {
@@ -53,6 +54,16 @@ WORKLOADS = {
             300,
         ),
         Workload("latency", "add external ids, 1 conn, 1 cohort", 1, False, "user_ids", 1000, 0),
+        Workload(
+            "unmatched",
+            "add external ids, 10% unknown, 8 conns, 8 cohorts",
+            8,
+            True,
+            "user_ids",
+            1000,
+            0,
+            unknown=100,
+        ),
     )
 }
 SOAK = Workload("soak", "soak: add then remove, 8 conns, 8 cohorts", 8, True, "user_ids", 0, 0)
@@ -137,7 +148,9 @@ def changes(workload: Workload, users: int, position: int) -> list[dict[str, Any
     result: list[dict[str, Any]] = []
     if workload.adds:
         start = position * workload.adds
-        ids = [identifier(kind, i, users) for i in range(start, start + workload.adds)]
+        known = workload.adds - workload.unknown
+        ids = [identifier(kind, i, users) for i in range(start, start + known)]
+        ids += [f"unknown-{i}" for i in range(start + known, start + workload.adds)]
         result.append({kind: ids})
     if workload.removes:
         start = per_cohort * workload.adds + position * workload.removes
