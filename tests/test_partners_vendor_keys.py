@@ -76,4 +76,5 @@ def test_the_listing_shows_no_key_material(api: Api) -> None:
     assert VENDOR_KEY not in response.text
     assert VENDOR_KEY[8:] not in response.text
     [key] = response.json()["partners"][0]["api_keys"]
-    assert VENDOR_KEY.startswith(key["prefix"]) and len(key["prefix"]) < 8
+    assert VENDOR_KEY.startswith(key["prefix"])
+    assert len(key["prefix"]) < 8

@@ -40,7 +40,8 @@ def test_partners_create_registers_the_given_key(api: Api) -> None:
     again = runner.invoke(
         cli_app, ["partners", "create", "mixpanel", "--partner-api-key", VENDOR_KEY]
     )
-    assert again.exit_code == 1 and "already registered" in again.stderr
+    assert again.exit_code == 1
+    assert "already registered" in again.stderr
 
 
 @pytest.mark.usefixtures("cli_env")
