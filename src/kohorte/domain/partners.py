@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from kohorte.domain.errors import Conflict, InvalidInput, NotFound
-from kohorte.domain.keys import IssuedKey, KeyKind, digest_key, fixed_key, issue_key
+from kohorte.domain.keys import IssuedKey, KeyKind, fixed_key, issue_key
 from kohorte.domain.text import is_valid_name
 from kohorte.store import partners as store
 from kohorte.store.models import Partner, PartnerApiKey
@@ -54,8 +54,8 @@ def issue_partner_key(
     return _add_key(session, partner_name, _partner_key(session, api_key))
 
 
-def partner_key_registered(session: Session, api_key: str) -> bool:
-    return store.partner_key_exists(session, digest_key(api_key))
+def partner_exists(session: Session, name: str) -> bool:
+    return store.find_partner(session, name) is not None
 
 
 def _partner_key(session: Session, api_key: str | None) -> IssuedKey:
