@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -116,10 +117,18 @@ def _ephemeral_store(ephemeral: bool) -> Iterator[Path | None]:
         yield None
         return
     directory = Path(tempfile.mkdtemp(prefix="kohorte-ephemeral-"))
+    # uvicorn shuts down gracefully on SIGTERM, then raises it again with the handler it found:
+    # the default one would end the process before this cleanup; this one unwinds to it.
+    previous = signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         yield directory
     finally:
+        signal.signal(signal.SIGTERM, previous)
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _override_settings(seed: Path | None, store_dir: Path | None) -> None:
