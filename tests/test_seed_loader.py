@@ -1,12 +1,14 @@
 """Applying a seed file through the loader: what it creates, idempotence, keys that work."""
 
+import hashlib
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from kohorte.api.app import create_app
 from kohorte.settings import Settings
+from kohorte.store.models import DataImportKey, PartnerApiKey, RestApiKey
 from tests.resets_support import admin_listing
 from tests.seed_support import (
     DATA_IMPORT_KEY,
@@ -120,3 +122,16 @@ def test_an_instance_reset_applies_the_seed_file_again(
         assert [w["id"] for w in after["workspaces"]] == ["demo"]
         assert [p["name"] for p in after["partners"]] == [p["name"] for p in listing["partners"]]
         assert api.cohort(SEEDED, "power-users")["size"] == 2
+
+
+def test_seeded_keys_are_stored_only_as_hashes(engine: Engine, tmp_path: Path) -> None:
+    apply(engine, write_seed(tmp_path, example()))
+    with engine.connect() as connection:
+        for table, key in (
+            (PartnerApiKey, PARTNER_KEY),
+            (RestApiKey, REST_KEY),
+            (DataImportKey, DATA_IMPORT_KEY),
+        ):
+            [row] = connection.execute(select(table.__table__)).mappings().all()
+            assert row["key_hash"] == hashlib.sha256(key.encode()).hexdigest()
+            assert not any(key in str(value) for value in row.values())

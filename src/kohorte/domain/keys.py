@@ -15,8 +15,9 @@ from kohorte.domain.errors import InvalidInput
 KEY_RANDOM_BYTES = 32
 SHOWN_PREFIX_LENGTH = 12
 MIN_FIXED_KEY_LENGTH = 16
-# A key chosen outside kohorte has no random tail of ours after a kind prefix, so only a few
-# of its characters are kept for the listing: enough to tell keys apart, too few to help guess.
+# A key chosen outside kohorte may be as short as 16 characters and has no kind prefix of ours,
+# so the listing keeps only a few of its characters: something to recognise it by, too few to
+# help anyone guess the rest.
 FIXED_KEY_SHOWN_PREFIX_LENGTH = 4
 
 
