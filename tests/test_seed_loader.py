@@ -135,3 +135,18 @@ def test_seeded_keys_are_stored_only_as_hashes(engine: Engine, tmp_path: Path) -
             [row] = connection.execute(select(table.__table__)).mappings().all()
             assert row["key_hash"] == hashlib.sha256(key.encode()).hexdigest()
             assert not any(key in str(value) for value in row.values())
+
+
+def test_a_reset_whose_seed_file_broke_meanwhile_changes_nothing(
+    settings: Settings, engine: Engine, tmp_path: Path
+) -> None:
+    path = write_seed(tmp_path, example())
+    app = create_app(settings.model_copy(update={"seed_file": path}), engine)
+    with TestClient(app, base_url="http://kohorte.test") as client:
+        apply(engine, path)
+        rows = store_rows(engine)
+        path.write_text("partners: [")
+        refused = client.post("/admin/reset", headers=ADMIN_HEADERS)
+        assert refused.status_code == 400
+        assert refused.json()["message"].startswith(f"invalid seed file {path}: is not valid YAML")
+        assert store_rows(engine) == rows
