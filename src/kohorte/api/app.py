@@ -5,6 +5,7 @@ from sqlalchemy import Engine
 
 from kohorte import __version__
 from kohorte.api import maintenance, ops
+from kohorte.api.admin import controls as admin_controls
 from kohorte.api.admin import router as admin_router
 from kohorte.api.body_limit import BodyLimitMiddleware
 from kohorte.api.errors import install_error_handlers
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     for router in (
         partner_router.router,
         admin_router.router,
+        admin_controls.router,
         integrations.router,
         users.router,
         cohorts.router,

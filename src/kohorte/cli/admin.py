@@ -1,5 +1,6 @@
 """Instance admin verbs: workspaces, their REST API keys, partners and partner API keys."""
 
+import sys
 from typing import Any
 
 import typer
@@ -24,6 +25,17 @@ WORKSPACE_FIELDS = ("id", "name", "created_at")
 REST_KEY_FIELDS = ("id", "name", "prefix", "permissions", "created_at", "last_used_at")
 PARTNER_KEY_FIELDS = ("id", "prefix", "created_at", "revoked_at")
 WorkspaceOption = typer.Option(..., "--workspace", help="Workspace id.")
+VENDOR_KEY_ENV = "KOHORTE_VENDOR_PARTNER_API_KEY"
+# The value may come from the environment or stdin ("-"), so that it need not sit in the
+# shell's history.
+VendorKeyOption = typer.Option(
+    None,
+    "--partner-api-key",
+    envvar=VENDOR_KEY_ENV,
+    show_envvar=True,
+    help="Register this partner API key (a vendor's own, at least 16 characters) instead of "
+    "generating one; '-' reads it from stdin.",
+)
 PERMISSION_HELP = "Limit the key to this permission (repeatable; none means all): " + ", ".join(
     permission.value for permission in Permission
 )
@@ -89,11 +101,13 @@ def revoke_rest_key(key_id: str, workspace_id: str = WorkspaceOption) -> None:
 def create_partner(
     name: str,
     display_name: str | None = typer.Option(None, "--display-name", help="Name shown in lists."),
+    partner_api_key: str | None = VendorKeyOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Create a partner with its first partner API key; the key is printed once."""
+    vendor_key = _vendor_key(partner_api_key)
     with store_session() as session:
-        partner, issued = partners.create_partner(session, name, display_name)
+        partner, issued = partners.create_partner(session, name, display_name, vendor_key)
     values: dict[str, Any] = {"name": partner.name, "display_name": partner.display_name}
     emit_one({**values, "key_id": issued.record.id, "partner_api_key": issued.plaintext}, as_json)
     warn_shown_once("partner API key")
@@ -127,10 +141,13 @@ def _partner_with_keys(entry: partners.PartnerWithKeys) -> dict[str, Any]:
 
 
 @partner_keys_app.command("create")
-def create_partner_key(partner: str, as_json: bool = JsonOption) -> None:
+def create_partner_key(
+    partner: str, partner_api_key: str | None = VendorKeyOption, as_json: bool = JsonOption
+) -> None:
     """Issue an additional partner API key (rotation); the key is printed once."""
+    vendor_key = _vendor_key(partner_api_key)
     with store_session() as session:
-        issued = partners.issue_partner_key(session, partner)
+        issued = partners.issue_partner_key(session, partner, vendor_key)
     emit_one({"id": issued.record.id, "partner_api_key": issued.plaintext}, as_json)
     warn_shown_once("partner API key")
 
@@ -141,3 +158,9 @@ def revoke_partner_key(partner: str, key_id: str) -> None:
     with store_session() as session:
         partners.revoke_partner_key(session, partner, key_id)
     typer.echo(f"Revoked partner API key {key_id}.", err=True)
+
+
+def _vendor_key(value: str | None) -> str | None:
+    if value == "-":
+        return sys.stdin.readline().rstrip("\r\n")
+    return value

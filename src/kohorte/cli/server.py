@@ -1,5 +1,13 @@
 """Serving, schema migrations and the instance admin token."""
 
+import os
+import shutil
+import signal
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import typer
 import uvicorn
 from sqlalchemy import Engine
@@ -14,7 +22,8 @@ from kohorte.cli.common import (
 )
 from kohorte.domain.access import ensure_admin_token, rotate_admin_token
 from kohorte.logging_setup import configure_logging
-from kohorte.settings import Settings
+from kohorte.seed.loader import SeedError, apply_seed, read_seed_file
+from kohorte.settings import Settings, get_settings
 from kohorte.store.database import make_session_factory
 from kohorte.store.migrate import upgrade_to_head
 
@@ -68,23 +77,95 @@ def _print_new_token(token: str, base_url: str) -> None:
     typer.echo("\n".join(lines), err=True)
 
 
+SEED_EXIT_CODE = 2
+
+
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
     workers: int = typer.Option(1, min=1, help="Worker processes."),
+    seed: Path | None = typer.Option(
+        None, "--seed", help="Seed file (YAML or JSON) to apply at start and on every reset."
+    ),
+    ephemeral: bool = typer.Option(
+        False,
+        "--ephemeral",
+        help="Serve a fresh SQLite store in a temporary directory, removed on exit "
+        "(wins over KOHORTE_DATABASE_URL).",
+    ),
 ) -> None:
-    """Apply pending migrations, then serve the HTTP API."""
-    settings = load_settings()
+    """Apply pending migrations and the seed file, then serve the HTTP API."""
+    with _ephemeral_store(ephemeral) as store_dir:
+        # Through the environment, so that the workers' settings (and resets) see them too.
+        _override_settings(seed, store_dir)
+        settings = load_settings()
+        try:
+            log_config = configure_logging(settings.log_level)
+        except ValueError as error:
+            fail(str(error))
+        _prepare_store(settings, host, port, store_dir)
+        uvicorn.run(
+            "kohorte.api.main:app", host=host, port=port, workers=workers, log_config=log_config
+        )
+
+
+@contextmanager
+def _ephemeral_store(ephemeral: bool) -> Iterator[Path | None]:
+    """A temporary directory for the store, removed when the server returns: uvicorn turns
+    Ctrl-C and SIGTERM into a graceful return."""
+    if not ephemeral:
+        yield None
+        return
+    directory = Path(tempfile.mkdtemp(prefix="kohorte-ephemeral-"))
+    # uvicorn shuts down gracefully on SIGTERM, then raises it again with the handler it found:
+    # the default one would end the process before this cleanup; this one unwinds to it.
+    previous = signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
-        log_config = configure_logging(settings.log_level)
-    except ValueError as error:
-        fail(str(error))
-    with store_engine(settings) as engine:
-        _upgrade(settings, engine)
-        announce_admin_token(settings, engine, host, port)
-    uvicorn.run(
-        "kohorte.api.main:app", host=host, port=port, workers=workers, log_config=log_config
-    )
+        yield directory
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _override_settings(seed: Path | None, store_dir: Path | None) -> None:
+    if seed is not None:
+        os.environ["KOHORTE_SEED_FILE"] = str(seed.resolve())
+    if store_dir is not None:
+        os.environ["KOHORTE_DATABASE_URL"] = f"sqlite:///{store_dir / 'kohorte.db'}"
+    get_settings.cache_clear()
+
+
+def _prepare_store(settings: Settings, host: str, port: int, store_dir: Path | None) -> None:
+    """Migrations, then the seed file in one transaction; an invalid file stops the start
+    (exit 2) with one line on stderr and nothing of it applied."""
+    try:
+        seed = None if settings.seed_file is None else read_seed_file(settings.seed_file)
+        with store_engine(settings) as engine:
+            upgrade_to_head(engine)
+            if seed is not None and settings.seed_file is not None:
+                with make_session_factory(engine)() as session, session.begin():
+                    apply_seed(session, seed, settings.seed_file)
+            _announce_store(settings, store_dir)
+            announce_admin_token(settings, engine, host, port)
+    except SeedError as error:
+        typer.echo(f"Error: {error.message}", err=True)
+        raise typer.Exit(SEED_EXIT_CODE) from None
+
+
+def _announce_store(settings: Settings, store_dir: Path | None) -> None:
+    typer.echo(f"Database schema is current ({displayed_url(settings.database_url)}).", err=True)
+    if store_dir is not None:
+        typer.echo(
+            f"Ephemeral store in {store_dir} (KOHORTE_DATABASE_URL is ignored); "
+            "it is removed when the server exits.",
+            err=True,
+        )
+    if settings.seed_file is not None:
+        typer.echo(f"Seed file applied: {settings.seed_file}", err=True)
 
 
 @admin_token_app.command("rotate")

@@ -73,3 +73,11 @@ def _cohort_not_found(partner: str, cohort_id: str) -> str:
     if PARTNER_NAME.fullmatch(partner) and is_valid_cohort_id(cohort_id):
         return f"Cohort '{cohort_id}' of partner '{partner}' not found"
     return "Cohort not found"
+
+
+def cohort_exists(session: Session, workspace_id: str, partner: str, cohort_id: str) -> bool:
+    try:
+        require_cohort(session, workspace_id, partner, cohort_id)
+    except NotFound:
+        return False
+    return True

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from kohorte.domain.errors import NotFound
-from kohorte.domain.keys import KeyKind, issue_key
+from kohorte.domain.keys import KeyKind, fixed_key, issue_key
 from kohorte.domain.partners import require_partner
 from kohorte.store import integrations as store
 from kohorte.store import partners as partner_store
@@ -40,10 +40,11 @@ def list_integrations(session: Session, workspace_id: str) -> list[IntegrationSt
 
 
 def issue_data_import_key(
-    session: Session, workspace_id: str, partner_name: str
+    session: Session, workspace_id: str, partner_name: str, key: str | None = None
 ) -> IssuedDataImportKey:
+    """A new data import key; generated unless ``key`` gives its value (a seed file's)."""
     require_partner(session, partner_name)
-    issued = issue_key(KeyKind.DATA_IMPORT_KEY)
+    issued = issue_key(KeyKind.DATA_IMPORT_KEY) if key is None else fixed_key(key, "key")
     record = store.add_data_import_key(
         session, workspace_id, partner_name, issued.prefix, issued.digest
     )

@@ -10,8 +10,15 @@ import secrets
 from dataclasses import dataclass
 from enum import Enum
 
+from kohorte.domain.errors import InvalidInput
+
 KEY_RANDOM_BYTES = 32
 SHOWN_PREFIX_LENGTH = 12
+MIN_FIXED_KEY_LENGTH = 16
+# A key chosen outside kohorte may be as short as 16 characters and has no kind prefix of ours,
+# so the listing keeps only a few of its characters: something to recognise it by, too few to
+# help anyone guess the rest.
+FIXED_KEY_SHOWN_PREFIX_LENGTH = 4
 
 
 class KeyKind(Enum):
@@ -39,3 +46,11 @@ def digest_key(plaintext: str) -> str:
 
 def digests_match(presented_digest: str, stored_digest: str) -> bool:
     return hmac.compare_digest(presented_digest, stored_digest)
+
+
+def fixed_key(plaintext: str, field: str) -> IssuedKey:
+    """A key whose value the caller chose (a vendor's partner key, a seed file's keys):
+    stored and compared as an issued one."""
+    if len(plaintext) < MIN_FIXED_KEY_LENGTH:
+        raise InvalidInput(f"{field} must be at least {MIN_FIXED_KEY_LENGTH} characters")
+    return IssuedKey(plaintext, plaintext[:FIXED_KEY_SHOWN_PREFIX_LENGTH], digest_key(plaintext))

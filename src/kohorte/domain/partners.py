@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from kohorte.domain.errors import Conflict, InvalidInput, NotFound
-from kohorte.domain.keys import KeyKind, issue_key
+from kohorte.domain.keys import IssuedKey, KeyKind, fixed_key, issue_key
 from kohorte.domain.text import is_valid_name
 from kohorte.store import partners as store
 from kohorte.store.models import Partner, PartnerApiKey
@@ -29,8 +29,10 @@ class PartnerWithKeys:
 
 
 def create_partner(
-    session: Session, name: str, display_name: str | None
+    session: Session, name: str, display_name: str | None, api_key: str | None = None
 ) -> tuple[Partner, IssuedPartnerKey]:
+    """Create a partner with one live key: ``api_key`` when given (a vendor's own), else a
+    generated one."""
     if not PARTNER_NAME.fullmatch(name):
         raise InvalidInput(
             "name must match [a-z0-9][a-z0-9_-]* (at most 64 characters), e.g. 'amplitude'"
@@ -39,13 +41,33 @@ def create_partner(
         raise InvalidInput("display_name must be a non-empty string of at most 255 characters")
     if store.find_partner(session, name) is not None:
         raise Conflict(f"Partner '{name}' already exists")
+    issued = _partner_key(session, api_key)  # checked before anything is written
     partner = store.add_partner(session, name, display_name or name.replace("_", " ").title())
-    return partner, issue_partner_key(session, name)
+    return partner, _add_key(session, name, issued)
 
 
-def issue_partner_key(session: Session, partner_name: str) -> IssuedPartnerKey:
+def issue_partner_key(
+    session: Session, partner_name: str, api_key: str | None = None
+) -> IssuedPartnerKey:
+    """An additional live key for the partner: ``api_key`` when given, else a generated one."""
     require_partner(session, partner_name)
-    issued = issue_key(KeyKind.PARTNER_API_KEY)
+    return _add_key(session, partner_name, _partner_key(session, api_key))
+
+
+def partner_exists(session: Session, name: str) -> bool:
+    return store.find_partner(session, name) is not None
+
+
+def _partner_key(session: Session, api_key: str | None) -> IssuedKey:
+    if api_key is None:
+        return issue_key(KeyKind.PARTNER_API_KEY)
+    issued = fixed_key(api_key, "partner_api_key")
+    if store.partner_key_exists(session, issued.digest):
+        raise Conflict("partner_api_key is already registered")
+    return issued
+
+
+def _add_key(session: Session, partner_name: str, issued: IssuedKey) -> IssuedPartnerKey:
     record = store.add_partner_key(session, partner_name, issued.prefix, issued.digest)
     return IssuedPartnerKey(record, issued.plaintext)
 

@@ -37,6 +37,12 @@ def list_partner_keys(session: Session) -> Sequence[PartnerApiKey]:
     ).all()
 
 
+def partner_key_exists(session: Session, digest: str) -> bool:
+    """Revoked keys count too: the hash column is unique."""
+    found = session.scalar(select(PartnerApiKey.id).where(PartnerApiKey.key_hash == digest))
+    return found is not None
+
+
 def find_live_partner_key(session: Session, digest: str) -> PartnerApiKey | None:
     return session.scalar(
         select(PartnerApiKey).where(

@@ -27,9 +27,15 @@ class CohortRow:
 
 # --- segment rows ------------------------------------------------------------------------------
 def add_segment(
-    session: Session, workspace_id: str, name: str, filter_json: dict[str, Any], tracked: bool
+    session: Session,
+    workspace_id: str,
+    name: str,
+    filter_json: dict[str, Any],
+    tracked: bool,
+    segment_id: str | None = None,
 ) -> Segment:
     segment = Segment(
+        **({} if segment_id is None else {"id": segment_id}),
         workspace_id=workspace_id,
         name=name,
         filter=filter_json,
@@ -43,6 +49,20 @@ def add_segment(
 def find_segment(session: Session, workspace_id: str, segment_id: str) -> Segment | None:
     return session.scalar(
         select(Segment).where(Segment.workspace_id == workspace_id, Segment.id == segment_id)
+    )
+
+
+def segment_id_taken(session: Session, segment_id: str) -> bool:
+    """In any workspace: ids are the table's primary key."""
+    return session.get(Segment, segment_id) is not None
+
+
+def find_segment_by_name(session: Session, workspace_id: str, name: str) -> Segment | None:
+    return session.scalar(
+        select(Segment)
+        .where(Segment.workspace_id == workspace_id, Segment.name == name)
+        .order_by(Segment.created_at, Segment.id)
+        .limit(1)
     )
 
 

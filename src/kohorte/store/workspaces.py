@@ -7,19 +7,35 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from kohorte.store import cohort_counters
+from kohorte.store.emulator_tables import JournalEntry, UnmatchedIdentifier
 from kohorte.store.models import (
     Cohort,
     CohortCounterDelta,
     CohortDay,
     CohortMembership,
     CohortSync,
+    DataPointCount,
     RestApiKey,
+    Segment,
+    User,
     Workspace,
 )
 
+# Tables keyed by a cohort's primary key without a foreign key (a key check per row would cost
+# every sync), so removing a workspace's cohorts removes their rows first.
+COHORT_ROW_TABLES = (
+    CohortMembership,
+    CohortSync,
+    CohortCounterDelta,
+    CohortDay,
+    UnmatchedIdentifier,
+)
 
-def add_workspace(session: Session, name: str) -> Workspace:
-    workspace = Workspace(name=name)
+
+def add_workspace(session: Session, name: str, workspace_id: str | None = None) -> Workspace:
+    workspace = (
+        Workspace(name=name) if workspace_id is None else Workspace(id=workspace_id, name=name)
+    )
     session.add(workspace)
     session.flush()
     return workspace
@@ -34,14 +50,23 @@ def workspace_exists(session: Session, workspace_id: str) -> bool:
 
 
 def delete_workspace(session: Session, workspace_id: str) -> bool:
-    """Delete a workspace; foreign keys cascade to everything in it but the tables partner
-    syncs write, which have none (a key check per row would cost every sync), and go first."""
-    cohort_counters.hold_folds(session)
-    cohorts = select(Cohort.id).where(Cohort.workspace_id == workspace_id)
-    for table in (CohortMembership, CohortSync, CohortCounterDelta, CohortDay):
-        session.execute(delete(table).where(table.cohort_pk.in_(cohorts)))
+    """Delete a workspace: its contents as a reset removes them, then the workspace, whose
+    foreign keys cascade to its keys."""
+    clear_workspace(session, workspace_id)
     result = session.execute(delete(Workspace).where(Workspace.id == workspace_id))
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def clear_workspace(session: Session, workspace_id: str) -> None:
+    """Remove a workspace's users, cohorts with their history, segments, usage and journal;
+    keep the workspace and its REST API and data import keys. A few statements, whatever the
+    size: each deletes by workspace, the users' aliases and devices going by cascade."""
+    cohort_counters.hold_folds(session)
+    cohorts = select(Cohort.id).where(Cohort.workspace_id == workspace_id)
+    for table in COHORT_ROW_TABLES:
+        session.execute(delete(table).where(table.cohort_pk.in_(cohorts)))
+    for owned in (Cohort, Segment, DataPointCount, User, JournalEntry):
+        session.execute(delete(owned).where(owned.workspace_id == workspace_id))
 
 
 def add_rest_key(

@@ -70,7 +70,9 @@ def revoke_rest_key(workspace_id: str, key_id: str, session: SessionDep, _: Admi
 def create_partner(
     body: schemas.PartnerCreate, session: SessionDep, _: AdminDep
 ) -> schemas.PartnerCreated:
-    partner, issued = partners.create_partner(session, body.name, body.display_name)
+    partner, issued = partners.create_partner(
+        session, body.name, body.display_name, body.partner_api_key
+    )
     return schemas.PartnerCreated(
         name=partner.name,
         display_name=partner.display_name,
@@ -97,8 +99,10 @@ def list_partners(session: SessionDep, _: AdminDep) -> schemas.PartnerList:
 
 
 @router.post("/partners/{name}/api-keys", status_code=201, response_model=schemas.PartnerKeyIssued)
-def create_partner_key(name: str, session: SessionDep, _: AdminDep) -> schemas.PartnerKeyIssued:
-    issued = partners.issue_partner_key(session, name)
+def create_partner_key(
+    name: str, session: SessionDep, _: AdminDep, body: schemas.PartnerKeyCreate | None = None
+) -> schemas.PartnerKeyIssued:
+    issued = partners.issue_partner_key(session, name, body.partner_api_key if body else None)
     return schemas.PartnerKeyIssued(id=issued.record.id, partner_api_key=issued.plaintext)
 
 

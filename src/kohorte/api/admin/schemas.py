@@ -49,6 +49,12 @@ class RestKeyList(BaseModel):
 class PartnerCreate(BaseModel):
     name: StrictStr
     display_name: StrictStr | None = None
+    # A vendor's own partner key (at least 16 characters), registered instead of a new one.
+    partner_api_key: StrictStr | None = None
+
+
+class PartnerKeyCreate(BaseModel):
+    partner_api_key: StrictStr | None = None
 
 
 class PartnerCreated(BaseModel):

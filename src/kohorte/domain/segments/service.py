@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from kohorte.domain.errors import InvalidInput, NotFound
+from kohorte.domain.errors import Conflict, InvalidInput, NotFound
 from kohorte.domain.segments.describe import describe
 from kohorte.domain.segments.filters import Filter, filter_json, parse_filter, shown
 from kohorte.domain.segments.resolution import resolve, resolve_strictly
@@ -28,11 +28,27 @@ class SegmentDetails:
 
 
 def create_segment(
-    session: Session, workspace_id: str, name: str, raw_filter: object, tracked: bool = False
+    session: Session,
+    workspace_id: str,
+    name: str,
+    raw_filter: object,
+    tracked: bool = False,
+    segment_id: str | None = None,
 ) -> Segment:
-    _check_name(name)
+    """A new segment; its id is generated unless given (a seed file's fixed ids)."""
+    check_name(name)
     tree = checked_filter(session, workspace_id, raw_filter)
-    return store.add_segment(session, workspace_id, name, filter_json(tree), tracked)
+    check_new_id(session, segment_id)
+    return store.add_segment(session, workspace_id, name, filter_json(tree), tracked, segment_id)
+
+
+def find_segment(
+    session: Session, workspace_id: str, segment_id: str | None, name: str
+) -> Segment | None:
+    """The workspace's segment with this id, or (no id given) the first with this name."""
+    if segment_id is not None:
+        return store.find_segment(session, workspace_id, segment_id)
+    return store.find_segment_by_name(session, workspace_id, name)
 
 
 def get_segment(session: Session, workspace_id: str, segment_id: str) -> Segment:
@@ -51,7 +67,7 @@ def replace_segment(
     tracked: bool = False,
 ) -> Segment:
     segment = get_segment(session, workspace_id, segment_id)
-    _check_name(name)
+    check_name(name)
     tree = checked_filter(session, workspace_id, raw_filter)
     store.replace_segment(segment, name, filter_json(tree), tracked, utcnow())
     session.flush()
@@ -98,7 +114,13 @@ def stored_filter(segment: Segment) -> Filter:
     return parse_filter(segment.filter)
 
 
-def _check_name(name: str) -> None:
+def check_new_id(session: Session, segment_id: str | None) -> None:
+    """A fixed id (seed files) must be free in every workspace: ids are global."""
+    if segment_id is not None and store.segment_id_taken(session, segment_id):
+        raise Conflict(f"Segment id {shown(segment_id)} is taken")
+
+
+def check_name(name: str) -> None:
     if not is_valid_name(name):
         raise InvalidInput(NAME_RULE)
 
