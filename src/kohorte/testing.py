@@ -7,7 +7,6 @@ store goes with it). The fixture ``kohorte`` resets the server to its seed befor
 yields it: its ``base_url``, ``admin_token`` and the keys the seed file fixed.
 """
 
-import json
 import os
 import secrets
 import signal
@@ -16,18 +15,22 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import httpx
 import pytest
 
+from kohorte.seed.model import SeedFile, SeedWorkspace
+from kohorte.seed.reading import read_seed_file
+
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 SEED_OPTION = "kohorte_seed"
+T = TypeVar("T")
 
 
 class KohorteStartError(RuntimeError):
@@ -40,7 +43,7 @@ class KohorteServer:
 
     base_url: str
     admin_token: str
-    seed: Mapping[str, Any] = field(default_factory=dict)
+    seed: SeedFile = field(default_factory=SeedFile)
 
     @property
     def admin_headers(self) -> dict[str, str]:
@@ -62,39 +65,30 @@ class KohorteServer:
 
     def partner_api_key(self, partner: str) -> str:
         """The first fixed partner API key of ``partner`` in the seed file."""
-        return str(_named(self.seed.get("partners", []), "name", partner)["api_keys"][0])
+        found = [p for p in self.seed.partners if p.name == partner and p.api_keys]
+        return _only(found, f"partner {partner!r} with api_keys").api_keys[0]
 
     def rest_api_key(self, workspace_id: str, name: str | None = None) -> str:
-        """A fixed REST API key of the workspace (the first one, or the one called ``name``)."""
-        keys = self._workspace(workspace_id).get("api_keys", [])
-        key = keys[0] if name is None and keys else _named(keys, "name", name)
-        return str(key["key"])
+        """A fixed REST API key of the workspace: the first one, or the one called ``name``."""
+        keys = self._workspace(workspace_id).api_keys
+        found = [key for key in keys if name in (None, key.name)][:1]
+        return _only(found, f"REST API key {name or ''} of workspace {workspace_id!r}").key
 
     def data_import_key(self, workspace_id: str, partner: str) -> str:
         """The fixed data import key (client secret) of the workspace for ``partner``."""
-        keys = self._workspace(workspace_id).get("data_import_keys", [])
-        return str(_named(keys, "partner", partner)["key"])
+        keys = self._workspace(workspace_id).data_import_keys
+        found = [key for key in keys if key.partner == partner][:1]
+        return _only(found, f"data import key of workspace {workspace_id!r} for {partner}").key
 
-    def _workspace(self, workspace_id: str) -> Mapping[str, Any]:
-        return _named(self.seed.get("workspaces", []), "id", workspace_id)
-
-
-def _named(entries: list[Mapping[str, Any]], key: str, value: str | None) -> Mapping[str, Any]:
-    for entry in entries:
-        if entry.get(key) == value:
-            return entry
-    raise KeyError(f"the seed file has no entry with {key} = {value!r}")
+    def _workspace(self, workspace_id: str) -> SeedWorkspace:
+        found = [w for w in self.seed.workspaces if w.id == workspace_id]
+        return _only(found, f"workspace {workspace_id!r}")
 
 
-def read_seed(path: Path) -> Mapping[str, Any]:
-    """The seed file as plain data (the server validates it; this only reads the keys)."""
-    text = path.read_text(encoding="utf-8")
-    if path.suffix == ".json":
-        loaded: Mapping[str, Any] = json.loads(text)
-        return loaded
-    import yaml  # the seed format's own dependency; imported only when a YAML seed is used
-
-    return yaml.safe_load(text) or {}
+def _only(found: list[T], what: str) -> T:
+    if not found:
+        raise KeyError(f"the seed file has no {what}")
+    return found[0]
 
 
 def free_port() -> int:
@@ -109,6 +103,7 @@ Process = subprocess.Popen[bytes]
 
 def start_server(seed: Path | None, log: IO[bytes]) -> tuple[KohorteServer, Process]:
     """``kohorte serve --ephemeral`` on a free port, ready, with a fresh admin token."""
+    known = read_seed_file(seed) if seed is not None else SeedFile()  # a bad file fails here
     port, token = free_port(), secrets.token_urlsafe(32)
     command = [sys.executable, "-m", "kohorte", "serve", "--ephemeral", "--port", str(port)]
     command += ["--seed", str(seed)] if seed is not None else []
@@ -117,8 +112,7 @@ def start_server(seed: Path | None, log: IO[bytes]) -> tuple[KohorteServer, Proc
     process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
         command, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
-    server = KohorteServer(f"http://127.0.0.1:{port}", token, read_seed(seed) if seed else {})
-    return server, process
+    return KohorteServer(f"http://127.0.0.1:{port}", token, known), process
 
 
 def wait_until_ready(server: KohorteServer, process: Process, log: Path) -> None:
