@@ -116,16 +116,19 @@ def _batch_columns(session: Session, encoded_rows: str) -> list[ColumnElement[An
 
 
 def keep_latest(session: Session, cohort_pk: int, limit: int) -> None:
-    """Delete the cohort's identifiers beyond the ``limit`` most recently seen."""
-    older = (
-        select(c.kind, c.label, c.value)
+    """Delete the cohort's identifiers beyond the ``limit`` most recently seen: those from the
+    first one past the bound on, a range of the index (ix_..._cohort_pk_last_seen_at)."""
+    position = tuple_(c.last_seen_at, c.kind, c.label, c.value)
+    first_past = (
+        select(c.last_seen_at, c.kind, c.label, c.value)
         .where(c.cohort_pk == cohort_pk)
         .order_by(*NEWEST_FIRST)
         .offset(limit)
+        .limit(1)
     )
     session.execute(
         delete(UnmatchedIdentifier).where(
-            c.cohort_pk == cohort_pk, tuple_(c.kind, c.label, c.value).in_(older)
+            c.cohort_pk == cohort_pk, position <= first_past.scalar_subquery()
         )
     )
 
