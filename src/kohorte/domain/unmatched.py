@@ -56,7 +56,7 @@ def record(
     limit: int,
 ) -> None:
     """Record the request's unmatched identifiers in the cohort's ledger, each counted once
-    for this request whatever how often it came, then cut the ledger back to ``limit``."""
+    for this request however often it came, then cut the ledger back to ``limit``."""
     if limit <= 0:
         return
     found = matcher.unmatched(session, workspace_id, request.changes)
