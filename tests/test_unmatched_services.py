@@ -1,8 +1,12 @@
 """The ledger's bound (``KOHORTE_UNMATCHED_PER_COHORT``) and the matcher's reasons, through
-the services: a small bound, none at all, and what ``matcher.unmatched`` says of each kind."""
+the services: a small bound, none at all, concurrent syncs, times that never go back, and what
+``matcher.unmatched`` says of each kind."""
 
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from kohorte.domain import unmatched
@@ -11,6 +15,8 @@ from kohorte.domain.cohort_import import sync as cohort_sync
 from kohorte.domain.cohort_import.auth import PartnerClient
 from kohorte.domain.cohort_import.requests import parse_cohort_changes
 from kohorte.settings import Settings
+from kohorte.store import unmatched as ledger_store
+from kohorte.store.database import make_session_factory
 from tests.seed import seed_partner, seed_user, seed_workspace
 
 
@@ -75,3 +81,44 @@ def test_the_matcher_says_why_each_kind_matched_nobody(session: Session) -> None
         (matcher.Kind.DEVICE_ID, "", "d-x", matcher.Unmatchable.NO_DEVICE),
         (matcher.Kind.ALIAS, "crm", "ax", matcher.Unmatchable.NO_ALIAS),
     ]
+
+
+def test_concurrent_syncs_count_every_request_and_keep_the_bound(engine: Engine) -> None:
+    """Six syncs side by side, each with 20 identifiers of its own and the same 20 shared ones,
+    over a bound of 100: the shared ones, seen by every sync, are among the most recent and
+    counted six times. Syncs that add side by side each cut back what they see, so the bound
+    holds again from the next sync that adds."""
+    factory = make_session_factory(engine)
+    with factory.begin() as session:
+        client = partner_client(session)
+        sync(session, client, 100, "x-first")
+
+    def one(n: int) -> None:
+        with factory.begin() as session:
+            own = [f"x{n}-{i}" for i in range(20)]
+            sync(session, client, 100, *own, *(f"shared-{i}" for i in range(20)))
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(one, range(6)))
+    with factory.begin() as session:
+        sync(session, client, 100, "x-last")
+        found = unmatched.list_unmatched(session, client.workspace_id, "amplitude", "c1", 1000)
+    assert len(found.items) == 100
+    shared = [i for i in found.items if i.value.startswith("shared-")]
+    assert sorted(i.count for i in shared) == [6] * 20
+
+
+def test_a_sync_that_read_the_clock_earlier_but_writes_later_moves_no_time_back(
+    session: Session,
+) -> None:
+    earlier, later = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC)
+    device = matcher.Kind.DEVICE_ID
+    identified, unknown = (
+        matcher.Unmatchable.DEVICE_OF_IDENTIFIED_USER,
+        matcher.Unmatchable.NO_DEVICE,
+    )
+    ledger_store.record(session, 7, [ledger_store.Row(device, "", "d1", identified)], later)
+    ledger_store.record(session, 7, [ledger_store.Row(device, "", "d1", unknown)], earlier)
+    (entry,) = ledger_store.entries_after(session, 7, None, 10)
+    assert (entry.count, entry.first_seen_at, entry.last_seen_at) == (2, earlier, later)
+    assert entry.reason == identified

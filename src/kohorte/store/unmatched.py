@@ -17,6 +17,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    case,
     cast,
     delete,
     func,
@@ -79,16 +80,28 @@ def record(session: Session, cohort_pk: int, rows: Sequence[Row], now: datetime)
     upsert = insert.from_select(
         ["cohort_pk", "kind", "label", "value", "reason", "count", "first_seen_at", "last_seen_at"],
         _rows_selected(session, rows, cohort_pk, now),
-    ).on_conflict_do_update(
-        index_elements=["cohort_pk", "kind", "label", "value"],
-        set_={
-            "count": c["count"] + 1,
-            "last_seen_at": insert.excluded.last_seen_at,
-            "reason": insert.excluded.reason,
-        },
     )
-    counts = session.scalars(upsert.returning(c["count"])).all()
+    counts = session.scalars(
+        upsert.on_conflict_do_update(
+            index_elements=["cohort_pk", "kind", "label", "value"],
+            set_=_seen_again(upsert.excluded),
+        ).returning(c["count"])
+    ).all()
     return 1 in counts
+
+
+def _seen_again(sent: Any) -> dict[str, ColumnElement[Any]]:
+    """Times never go back: a sync that read the clock before another but writes after it
+    (it waited for a lock) leaves the later time, and the reason of that time, in place."""
+    later = sent.last_seen_at >= c.last_seen_at
+    return {
+        "count": c["count"] + 1,
+        "last_seen_at": case((later, sent.last_seen_at), else_=c.last_seen_at),
+        "reason": case((later, sent.reason), else_=c.reason),
+        "first_seen_at": case(
+            (sent.first_seen_at < c.first_seen_at, sent.first_seen_at), else_=c.first_seen_at
+        ),
+    }
 
 
 def _rows_selected(
