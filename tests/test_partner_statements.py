@@ -61,3 +61,31 @@ def test_statements_do_not_grow_with_the_batch(
         counted.append(statements)
     small, large = counted
     assert len(small) == len(large) <= MOST_STATEMENTS, (small, large)
+    # Everything matched: the ledger of unmatched identifiers costs nothing.
+    assert not [sql for sql in small + large if "unmatched_identifiers" in sql]
+
+
+# The ledger of unmatched identifiers: a lookup per kind for the reason, the upsert, and the
+# bound when the upsert added identifiers.
+LEDGER_STATEMENTS = 5
+
+
+def test_unmatched_identifiers_cost_a_fixed_handful_more(api: Api, engine: Engine) -> None:
+    integration = api.integration()
+    seed(engine, integration.workspace.id, 333)
+    requests = {
+        "matched": [ids(0, 100)],
+        "one-each-unmatched": [ids(0, 99), ids(400, 401)],
+        "mostly-unmatched": [ids(400, 500), ids(0, 1)],
+    }
+    for cohort_id in requests:
+        api.expect(api.name_cohort(integration, cohort_id), 201)
+    api.expect(api.sync(integration, "matched", []), 201)
+    counted = {}
+    for cohort_id, changes in requests.items():
+        with counting_statements(engine) as statements:
+            api.expect(api.sync(integration, cohort_id, changes), 201)
+        counted[cohort_id] = statements
+    some, every = counted["one-each-unmatched"], counted["mostly-unmatched"]
+    assert len(some) == len(every) == len(counted["matched"]) + LEDGER_STATEMENTS, (some, every)
+    assert len([sql for sql in every if "unmatched_identifiers" in sql]) == 2

@@ -53,8 +53,16 @@ class UnmatchedIdentifier(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (
-        # Most recently seen first (the list), least recently seen first (the bound).
-        Index("ix_unmatched_identifiers_cohort_pk_last_seen_at", "cohort_pk", "last_seen_at"),
+        # Most recently seen first (the list), least recently seen first (the bound); ties of
+        # one instant in key order, so neither sorts the cohort's ledger.
+        Index(
+            "ix_unmatched_identifiers_cohort_pk_last_seen_at",
+            "cohort_pk",
+            "last_seen_at",
+            "kind",
+            "label",
+            "value",
+        ),
     )
 
 

@@ -140,3 +140,26 @@ def matched_users(session: Session, workspace_id: str, identifiers: Identifiers)
     if not parts:
         return select(literal(0).label("user_id")).where(false())
     return parts[0] if len(parts) == 1 else select(union_all(*parts).subquery().c.user_id)
+
+
+class DeviceHolder(NamedTuple):
+    user_id: int
+    identified: bool  # the owner has an external id, so partner syncs do not match the device
+
+
+def device_holders(
+    session: Session, workspace_id: str, device_ids: Collection[str]
+) -> dict[str, DeviceHolder]:
+    """Owners of the devices, identified or not, and whether each has an external id: why a
+    device id matched nobody, or who a question about one is about."""
+    if not device_ids:
+        return {}
+    rows = session.execute(
+        select(devices.device_id, devices.user_id, users.external_id.is_not(None))
+        .join(User.__table__, users.id == devices.user_id)
+        .where(
+            devices.workspace_id == workspace_id,
+            in_batch(session, devices.device_id, device_ids),
+        )
+    )
+    return {device_id: DeviceHolder(user_id, bool(known)) for device_id, user_id, known in rows}

@@ -1,19 +1,21 @@
 """Cohorts of a workspace as partners pushed them: list, details, members.
 
 Cohort ids may contain "/", so the routes take the rest of the path as the id; a trailing
-"/users" selects the members route and "/history" the history route, which are therefore
-registered first.
+"/users" selects the members route, "/history" the history route, "/unmatched" and "/why"
+the routes that say why identifiers matched nobody and why a user is or is not a member; all
+are therefore registered first.
 """
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from kohorte.api.deps import SessionDep, SettingsDep, permitted
 from kohorte.api.responses import ERROR_RESPONSES
-from kohorte.domain import cohorts, membership_history
+from kohorte.api.workspace.users_schemas import HistoryEventOut
+from kohorte.domain import cohort_why, cohorts, membership_history, unmatched
 from kohorte.domain.access import WorkspaceAccess
 from kohorte.domain.permissions import Permission
 from kohorte.store.models import Cohort, CohortSync
@@ -147,6 +149,85 @@ def cohort_history(
     )
     return CohortHistoryOut(
         days=[HistoryDayOut(date=d.day, entered=d.entered, left=d.left, size=d.size) for d in found]
+    )
+
+
+class UnmatchedOut(BaseModel):
+    kind: Literal["external_id", "device_id", "alias"]
+    value: str | AliasOut = Field(description="The id; for an alias, its name and label")
+    reason: Literal[
+        "no user with this external_id",
+        "no user with this alias",
+        "no user with this device_id",
+        "device belongs to an identified user",
+    ] = Field(description="Why it matched nobody when last seen")
+    count: int = Field(description="Requests that sent it unmatched")
+    first_seen_at: datetime
+    last_seen_at: datetime
+
+    @classmethod
+    def of(cls, found: unmatched.Identifier) -> "UnmatchedOut":
+        value: str | AliasOut = found.value
+        if found.alias_label is not None:
+            value = AliasOut(alias_name=found.value, alias_label=found.alias_label)
+        fields = {k: v for k, v in vars(found).items() if k not in ("value", "alias_label")}
+        return cls.model_validate({**fields, "value": value})
+
+
+class UnmatchedPage(BaseModel):
+    identifiers: list[UnmatchedOut]
+    next_cursor: str | None
+
+
+@router.get("/{partner}/{cohort_id:path}/unmatched", response_model=UnmatchedPage)
+def list_unmatched(
+    partner: str,
+    cohort_id: str,
+    session: SessionDep,
+    access: Access,
+    limit: Annotated[int | None, Query()] = None,
+    cursor: Annotated[str | None, Query()] = None,
+) -> UnmatchedPage:
+    """Identifiers that partner syncs of the cohort sent and that matched no user, the most
+    recently seen first (kohorte extension)."""
+    page = unmatched.list_unmatched(session, access.workspace_id, partner, cohort_id, limit, cursor)
+    return UnmatchedPage(
+        identifiers=[UnmatchedOut.of(found) for found in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+class WhyOut(BaseModel):
+    member: bool
+    reason: Literal["member", "no_user", "device_of_identified_user", "never_added", "removed"]
+    user: ListedUser | None
+    last_unmatched_at: datetime | None = Field(
+        description="When a sync of this cohort last sent this identifier unmatched"
+    )
+    events: list[HistoryEventOut] = Field(description="The user's events in this cohort")
+
+
+@router.get("/{partner}/{cohort_id:path}/why", response_model=WhyOut)
+def why(
+    partner: str,
+    cohort_id: str,
+    session: SessionDep,
+    access: Access,
+    external_id: str | None = None,
+    device_id: str | None = None,
+    alias_label: str | None = None,
+    alias_name: str | None = None,
+) -> WhyOut:
+    """Why the user named by exactly one identifier is or is not a member (kohorte
+    extension)."""
+    question = cohort_why.Question(external_id, device_id, alias_label, alias_name)
+    answer = cohort_why.why(session, access.workspace_id, partner, cohort_id, question)
+    return WhyOut(
+        member=answer.member,
+        reason=answer.reason,
+        user=None if answer.user is None else _listed_user(answer.user),
+        last_unmatched_at=answer.last_unmatched_at,
+        events=[HistoryEventOut.model_validate(e, from_attributes=True) for e in answer.events],
     )
 
 

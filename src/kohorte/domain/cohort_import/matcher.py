@@ -2,11 +2,14 @@
 
 ``user_ids`` match by external id, ``aliases`` by (label, name), ``device_ids`` only users
 without an external id (an identified user is addressed by external id or alias). Cohort import
-never creates a user; an identifier that matches nobody is simply absent from the result.
+never creates a user; an identifier that matches nobody is simply absent from the result, and
+``unmatched`` says why it matched nobody (the ledger of ``domain/unmatched.py``).
 """
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import IntEnum
+from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -82,3 +85,70 @@ def _matchable_pairs(aliases: Iterable[AliasKey]) -> set[AliasKey]:
     labels = _matchable(label for label, _ in wanted)
     names = _matchable(name for _, name in wanted)
     return {(label, name) for label, name in wanted if label in labels and name in names}
+
+
+class Kind(IntEnum):
+    """Kinds of identifier, as the ledger of unmatched identifiers stores them."""
+
+    EXTERNAL_ID = 0
+    DEVICE_ID = 1
+    ALIAS = 2
+
+
+class Unmatchable(IntEnum):
+    """Why an identifier matched nobody, as the ledger stores it; ``REASONS`` says it."""
+
+    NO_EXTERNAL_ID = 0
+    NO_ALIAS = 1
+    NO_DEVICE = 2
+    DEVICE_OF_IDENTIFIED_USER = 3
+
+
+REASONS = {
+    Unmatchable.NO_EXTERNAL_ID: "no user with this external_id",
+    Unmatchable.NO_ALIAS: "no user with this alias",
+    Unmatchable.NO_DEVICE: "no user with this device_id",
+    Unmatchable.DEVICE_OF_IDENTIFIED_USER: "device belongs to an identified user",
+}
+
+
+class Unmatched(NamedTuple):
+    """An identifier that matched nobody; ``label`` is the alias label, empty for the other
+    kinds, and ``value`` the id or the alias name."""
+
+    kind: Kind
+    label: str
+    value: str
+    reason: Unmatchable
+
+
+def unmatched(session: Session, workspace_id: str, changes: Sequence[Change]) -> list[Unmatched]:
+    """The distinct identifiers of the changes that match nobody, and why: one query per kind.
+
+    Identifiers the store could never hold (empty, NUL, lone surrogates, over 997 bytes) are
+    left out: they match nobody, but no row can keep them."""
+    external_ids, device_ids, aliases = matchable(changes)
+    users = store.users_by_external_id(session, workspace_id, external_ids)
+    holders = store.users_by_alias(session, workspace_id, aliases)
+    owners = store.device_holders(session, workspace_id, device_ids)
+    found = [
+        Unmatched(Kind.EXTERNAL_ID, "", value, Unmatchable.NO_EXTERNAL_ID)
+        for value in external_ids
+        if value not in users
+    ]
+    found += [
+        Unmatched(Kind.ALIAS, label, name, Unmatchable.NO_ALIAS)
+        for label, name in aliases
+        if (label, name) not in holders
+    ]
+    found += [
+        Unmatched(Kind.DEVICE_ID, "", device_id, _device_reason(owners.get(device_id)))
+        for device_id in device_ids
+        if device_id not in owners or owners[device_id].identified
+    ]
+    return found
+
+
+def _device_reason(owner: store.DeviceHolder | None) -> Unmatchable:
+    # Only the owner of a device without an external id is matched by it (the rule above).
+    return Unmatchable.NO_DEVICE if owner is None else Unmatchable.DEVICE_OF_IDENTIFIED_USER

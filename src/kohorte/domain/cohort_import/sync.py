@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
+from kohorte.domain import unmatched as unmatched_ledger
 from kohorte.domain.cohort_import import matcher
 from kohorte.domain.cohort_import.auth import PartnerClient
 from kohorte.domain.cohort_import.plan import plan_sync
@@ -51,14 +52,21 @@ def name_cohort(session: Session, client: PartnerClient, body: Mapping[str, obje
     )
 
 
-def sync_cohort(session: Session, client: PartnerClient, body: Mapping[str, object]) -> SyncResult:
+def sync_cohort(
+    session: Session,
+    client: PartnerClient,
+    body: Mapping[str, object],
+    unmatched_limit: int = unmatched_ledger.DEFAULT_PER_COHORT,
+) -> SyncResult:
     request = parse_cohort_changes(body)
     if not request.changes:
         return SyncResult(added=0, removed=0, unmatched=0, matched=0)  # a credentials check
-    return _apply(session, client, request)
+    return _apply(session, client, request, unmatched_limit)
 
 
-def _apply(session: Session, client: PartnerClient, request: CohortChanges) -> SyncResult:
+def _apply(
+    session: Session, client: PartnerClient, request: CohortChanges, unmatched_limit: int
+) -> SyncResult:
     now = utcnow()
     # Deletes and merges of users wait for this lock, so no stay is opened for a user that is
     # being deleted (the table has no foreign key that would catch it).
@@ -71,6 +79,10 @@ def _apply(session: Session, client: PartnerClient, request: CohortChanges) -> S
         written = _write_in_order(session, client, cohort_pk, request, now)
     matched, added, removed, entered, exited = written
     unmatched = request.size - matched
+    if unmatched and unmatched_limit:  # a sync where everything matched pays nothing for it
+        unmatched_ledger.record(
+            session, client.workspace_id, cohort_pk, request, now, unmatched_limit
+        )
     store.record_sync(session, cohort_pk, now, added, removed, unmatched)
     # Every applied add or remove is one data point; no-ops and unmatched ids are free.
     # History counts the stays written: a user added and removed in one request made no event.
