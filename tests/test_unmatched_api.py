@@ -6,8 +6,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
+from kohorte.api.app import create_app
 from kohorte.domain.permissions import Permission
+from kohorte.settings import Settings
 from tests.partner_support import adds, changes_body, message, post, users_path
 from tests.support import Api, Integration, instant
 from tests.unmatched_support import all_unmatched, by_value, unmatched_page
@@ -270,3 +273,14 @@ def test_another_workspace_sees_only_its_own(api: Api) -> None:
     api.synced(theirs, "c1", adds("x-theirs"))
     assert [i["value"] for i in all_unmatched(api, theirs, "c1")] == ["x-theirs"]
     assert [i["value"] for i in all_unmatched(api, mine, "c1")] == ["x-mine"]
+
+
+def test_the_bound_is_the_setting(settings: Settings, engine: Engine) -> None:
+    bounded = settings.model_copy(update={"unmatched_per_cohort": 2})
+    with TestClient(create_app(bounded, engine), base_url="http://kohorte.test") as client:
+        api = Api(client)
+        integration = with_users(api)
+        for value in ("first", "second", "third"):
+            api.synced(integration, "c1", adds(value))
+        kept = [i["value"] for i in all_unmatched(api, integration, "c1")]
+    assert kept == ["third", "second"]

@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 
 from kohorte.api import metrics
-from kohorte.api.deps import SessionDep
+from kohorte.api.deps import SessionDep, SettingsDep
 from kohorte.api.partner import schemas
 from kohorte.api.partner.deps import JsonObjectDep, PartnerCallerDep, PartnerRoute
 from kohorte.domain.cohort_import import sync as cohort_sync
@@ -37,9 +37,9 @@ def name_cohort(
     responses={201: {"headers": schemas.RATE_LIMIT_HEADERS}, **schemas.CHANGES_ERRORS},
 )
 def change_cohort_users(
-    body: JsonObjectDep, caller: PartnerCallerDep, session: SessionDep
+    body: JsonObjectDep, caller: PartnerCallerDep, session: SessionDep, settings: SettingsDep
 ) -> schemas.CohortUsersChanged:
-    result = cohort_sync.sync_cohort(session, caller, body)
+    result = cohort_sync.sync_cohort(session, caller, body, settings.unmatched_per_cohort)
     metrics.record_identifiers(result.matched, result.unmatched)
     return schemas.CohortUsersChanged(
         added=result.added, removed=result.removed, unmatched=result.unmatched
