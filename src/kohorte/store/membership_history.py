@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, literal, select, union_all
+from sqlalchemy import case, delete, func, literal, select, true, union_all
 from sqlalchemy.orm import Session
 
 from kohorte.store.dialect import dialect_insert
@@ -68,22 +68,53 @@ def user_events(session: Session, user_id: int) -> list[StoredEvent]:
     return [StoredEvent(*row) for row in rows]
 
 
-def cohort_day_counts(session: Session, cohort_pk: int, since: date) -> list[DayCounts]:
-    """Entered and left events of the cohort per UTC day, for the days from ``since`` on: the
-    folded days plus the deltas not folded yet."""
+def day_counts(cohort_pk: int, since: date) -> Any:
+    """Entered and left events of the cohort per UTC day from ``since`` on, as rows (day,
+    entered, exited) to group: the folded days plus the deltas not folded yet."""
     folded = select(CohortDay.day, CohortDay.entered, CohortDay.exited).where(
         CohortDay.cohort_pk == cohort_pk, CohortDay.day >= since
     )
     pending = select(
         CohortCounterDelta.day, CohortCounterDelta.entered, CohortCounterDelta.exited
     ).where(CohortCounterDelta.cohort_pk == cohort_pk, CohortCounterDelta.day >= since)
-    both = union_all(folded, pending).subquery()
+    return union_all(folded, pending).subquery()
+
+
+@dataclass(frozen=True)
+class CohortWindow:
+    """A cohort over the days ``first``..``last``: its size at the end of ``last`` and the
+    days of the window that had events."""
+
+    size: int
+    days: list[DayCounts]
+
+
+def cohort_window(session: Session, cohort_pk: int, first: date, last: date) -> CohortWindow:
+    """One statement: under READ COMMITTED each statement sees its own snapshot, so a size
+    read apart from the days could include a sync the days miss (a size off by one, even -1).
+    The days after the window are summed in SQL into one row (day NULL), so a window far in
+    the past costs no walk over the days since."""
+    both = day_counts(cohort_pk, first)
+    key = case((both.c.day <= last, both.c.day)).label("day")
+    grouped = (
+        select(key, func.sum(both.c.entered).label("came"), func.sum(both.c.exited).label("went"))
+        .group_by(key)
+        .subquery()
+    )
     rows = session.execute(
-        select(both.c.day, func.sum(both.c.entered), func.sum(both.c.exited))
-        .group_by(both.c.day)
-        .order_by(both.c.day)
+        select(Cohort.size, grouped.c.day, grouped.c.came, grouped.c.went)
+        .outerjoin(grouped, true())
+        .where(Cohort.id == cohort_pk)
     ).all()
-    return [DayCounts(_as_date(day), int(came), int(went)) for day, came, went in rows]
+    after = sum(
+        int(came) - int(went) for _, day, came, went in rows if day is None and came is not None
+    )
+    found = [
+        DayCounts(_as_date(day), int(came), int(went))
+        for _, day, came, went in rows
+        if day is not None
+    ]
+    return CohortWindow(int(rows[0][0] if rows else 0) - after, found)
 
 
 def _as_date(value: Any) -> date:

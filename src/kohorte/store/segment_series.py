@@ -23,8 +23,8 @@ from sqlalchemy import ARRAY, DateTime, bindparam, func, literal_column, or_, se
 from sqlalchemy.orm import Session, aliased
 
 from kohorte.store.dialect import is_postgresql
-from kohorte.store.membership_history import cohort_day_counts
-from kohorte.store.models import Cohort, CohortMembership, User
+from kohorte.store.membership_history import cohort_window
+from kohorte.store.models import CohortMembership, User
 from kohorte.store.segment_members import CohortTest, Every, Node, Selection, count_members
 
 # Beyond these the terms (up to 2^k of them) cost more than one count per instant.
@@ -82,10 +82,10 @@ def _summed(ranges: list[tuple[int, int, int]], instants: Sequence[datetime]) ->
 def _cohort_sizes(session: Session, cohort_pk: int, instants: Sequence[datetime]) -> list[int]:
     """Members at each day's end: today's size less the members that came, plus those that
     went, on every later day (``cohort_days``, kept exactly like sizes)."""
-    now = int(session.scalar(select(Cohort.size).where(Cohort.id == cohort_pk)) or 0)
-    days = cohort_day_counts(session, cohort_pk, instants[0].date())
-    net = [(day.day, day.entered - day.left) for day in days]
-    return [now - sum(n for day, n in net if day > at.date()) for at in instants[:-1]] + [now]
+    window = cohort_window(session, cohort_pk, instants[0].date(), instants[-1].date())
+    net = [(day.day, day.entered - day.left) for day in window.days]
+    at_end = [window.size - sum(n for day, n in net if day > at.date()) for at in instants[:-1]]
+    return [*at_end, window.size]
 
 
 def signed_terms(tree: Node) -> dict[Term, int] | None:
