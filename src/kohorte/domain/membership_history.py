@@ -6,6 +6,7 @@ bounds how far back it is kept; a read that asks about an earlier time is refuse
 that says from when history is kept, rather than answered from incomplete history.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -149,17 +150,44 @@ def as_of(session: Session, text: str | None, history_days: int | None) -> datet
 class Pruned:
     stays: int
     before: datetime
+    skipped: bool = False  # another prune was running: this one did nothing
 
 
 def prune(session: Session, history_days: int | None, now: datetime | None = None) -> Pruned:
     """Fold away the events older than the window: the stays that ended before it. No current
-    membership and no size at a time still kept changes."""
+    membership and no size at a time still kept changes.
+
+    Commits as it goes: the horizon first (reads before it are refused from then on), then
+    short batches, each its own transaction, so no lock is held for long (on SQLite: the write
+    lock). On PostgreSQL one prune runs at a time; one that finds another running skips.
+    """
     if history_days is None or history_days <= 0:
         raise InvalidInput(
             "history days must be a positive number of days (set KOHORTE_HISTORY_DAYS)"
         )
     before = (now or utcnow()) - timedelta(days=history_days)
-    return Pruned(store.prune(session, before), before)
+    if not store.take_prune_lock(session):
+        session.rollback()
+        return Pruned(0, before, skipped=True)
+    store.record_horizon(session, before)
+    session.commit()
+    stays = _in_batches(session, lambda: store.prune_stays(session, before))
+    _in_batches(session, lambda: store.prune_days(session, before.date()))
+    return Pruned(stays, before)
+
+
+def _in_batches(session: Session, batch: Callable[[], int]) -> int:
+    """Runs ``batch`` in transactions of its own until it deletes less than a full batch, or
+    another prune takes over (it deletes the same rows); returns how many it deleted."""
+    total = 0
+    while store.take_prune_lock(session):
+        deleted = batch()
+        session.commit()
+        total += deleted
+        if deleted < store.PRUNE_BATCH:
+            break
+    session.rollback()
+    return total
 
 
 def _find_user(session: Session, workspace_id: str, ref: UserRef) -> int:

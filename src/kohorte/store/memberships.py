@@ -24,6 +24,7 @@ from sqlalchemy import (
     func,
     intersect,
     literal,
+    literal_column,
     select,
     true,
     update,
@@ -251,7 +252,9 @@ def _entered_at(session: Session, cohort_pk: int, users: Any, now: datetime) -> 
         .scalar_subquery()
     )
     if is_postgresql(session):
-        return func.greatest(at, ended)  # greatest skips a null: no stay before
+        # A microsecond after it: a stay closed the instant it opened would otherwise share
+        # its key (cohort, user, entered_at) with the new one. greatest skips a null.
+        return func.greatest(at, ended + literal_column("interval '1 microsecond'"))
     return func.max(at, func.coalesce(ended, at)).label("entered_at")
 
 
