@@ -71,7 +71,7 @@ HISTORY_ROUTES: list[tuple[str, str, dict[str, Any], Permission]] = [
 ]
 
 
-@pytest.mark.parametrize(("method", "path", "params", "permission"), HISTORY_ROUTES[1:])
+@pytest.mark.parametrize(("method", "path", "params", "permission"), HISTORY_ROUTES)
 def test_history_routes_without_their_permission_are_403_naming_it(
     client: TestClient,
     api: Api,
@@ -81,7 +81,7 @@ def test_history_routes_without_their_permission_are_403_naming_it(
     permission: Permission,
 ) -> None:
     api.partner("amplitude")
-    others = [p.value for p in Permission if p not in (permission, Permission.USERS_EXPORT_IDS)]
+    others = [p.value for p in Permission if p is not permission]
     workspace = api.create_workspace(permissions=others)
     response = client.request(method, path, params=params, headers=workspace.headers)
     assert response.status_code == 403, response.text
@@ -119,29 +119,28 @@ def test_preview_as_of_needs_segments_read(client: TestClient, api: Api) -> None
     assert Permission.SEGMENTS_READ.value in message(response)
 
 
-@pytest.mark.parametrize("permission", [Permission.COHORTS_READ, Permission.USERS_EXPORT_IDS])
-def test_user_history_is_open_to_keys_that_read_cohorts_or_export_users(
-    client: TestClient, api: Api, permission: Permission
-) -> None:
+def test_user_history_is_open_to_a_key_that_reads_cohorts(client: TestClient, api: Api) -> None:
     integration = api.integration()
     api.track(integration.workspace, "u1")
     api.synced(integration, "c1", adds("u1"))
-    reader = bearer_of(api, integration.workspace.id, [permission])
+    reader = bearer_of(api, integration.workspace.id, [Permission.COHORTS_READ])
     response = client.get("/users/cohort-history", params={"external_id": "u1"}, headers=reader)
     assert event_summary(api.expect(response, 200)["events"]) == [
         ("amplitude", "c1", "entered", "partner_sync")
     ]
 
 
-def test_user_history_without_either_permission_is_403(client: TestClient, api: Api) -> None:
-    workspace = api.create_workspace()
-    api.track(workspace, "u1")
-    others = [
-        p for p in Permission if p not in (Permission.COHORTS_READ, Permission.USERS_EXPORT_IDS)
-    ]
-    headers = bearer_of(api, workspace.id, others)
-    response = client.get("/users/cohort-history", params={"external_id": "u1"}, headers=headers)
+def test_user_history_is_closed_to_a_key_that_only_exports_users(
+    client: TestClient, api: Api
+) -> None:
+    """The contract gives /users/cohort-history to cohorts.read alone: the 403 names it."""
+    integration = api.integration()
+    api.track(integration.workspace, "u1")
+    api.synced(integration, "c1", adds("u1"))
+    exporter = bearer_of(api, integration.workspace.id, [Permission.USERS_EXPORT_IDS])
+    response = client.get("/users/cohort-history", params={"external_id": "u1"}, headers=exporter)
     assert response.status_code == 403, response.text
+    assert Permission.COHORTS_READ.value in message(response)
 
 
 def test_history_routes_need_a_workspace_key(client: TestClient, api: Api) -> None:
@@ -154,17 +153,3 @@ def test_history_routes_need_a_workspace_key(client: TestClient, api: Api) -> No
 
 def bearer_of(api: Api, workspace_id: str, permissions: Sequence[Permission]) -> dict[str, str]:
     return bearer(api.create_rest_key(workspace_id, [p.value for p in permissions]))
-
-
-def test_user_history_without_either_permission_names_cohorts_read(
-    client: TestClient, api: Api
-) -> None:
-    """The contract gives /users/cohort-history to cohorts.read: the 403 names it."""
-    workspace = api.create_workspace()
-    others = [
-        p for p in Permission if p not in (Permission.COHORTS_READ, Permission.USERS_EXPORT_IDS)
-    ]
-    headers = bearer_of(api, workspace.id, others)
-    response = client.get("/users/cohort-history", params={"external_id": "u1"}, headers=headers)
-    assert response.status_code == 403, response.text
-    assert Permission.COHORTS_READ.value in message(response)

@@ -21,8 +21,9 @@ class Settings(BaseSettings):
     # How often each worker folds pending cohort counter deltas; 0: never (reads stay exact).
     counter_fold_seconds: float = Field(default=5.0, ge=0)
     # How many days of membership history to keep; unset: everything. Older events are pruned
-    # once a day by the server and by `kohorte history prune`.
-    history_days: int | None = Field(default=None, gt=0)
+    # once a day by the server and by `kohorte history prune`. At most 100 years: a longer
+    # window runs off the calendar.
+    history_days: int | None = Field(default=None, gt=0, le=36_500)
     # A seed file (YAML or JSON) applied at start and by POST /admin/reset.
     seed_file: Path | None = None
     # The emulator's control routes: resets, the journal and faults; false answers them 404.

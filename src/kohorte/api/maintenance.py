@@ -1,8 +1,9 @@
 """Work the server does between requests: folding cohort counter deltas, pruning history.
 
 Each worker process runs the loops; folds of several workers or instances exclude each other in
-the store, and a prune that another worker already did finds nothing left to delete, so running
-them everywhere is safe and needs no leader.
+the store, and so do prunes (one that finds another running skips; one that another worker
+already did finds nothing left to delete), so running them everywhere is safe and needs no
+leader.
 """
 
 import asyncio
@@ -60,7 +61,7 @@ async def _repeat(
         await asyncio.sleep(delay)
         delay = then_every
         try:
-            await run_in_threadpool(_in_transaction, factory, job)
+            await run_in_threadpool(_in_session, factory, job)
         except SQLAlchemyError as error:
             # The store may be down for a while; the job runs again next time, and reads stay
             # exact meanwhile.
@@ -70,9 +71,11 @@ async def _repeat(
             logger.exception("%s failed", what)
 
 
-def _in_transaction(factory: sessionmaker[Session], job: Callable[[Session], None]) -> None:
-    with factory.begin() as session:
+def _in_session(factory: sessionmaker[Session], job: Callable[[Session], None]) -> None:
+    """A session committed at the end; a prune also commits between its batches."""
+    with factory() as session:
         job(session)
+        session.commit()
 
 
 def _fold_once(session: Session) -> None:
@@ -81,4 +84,7 @@ def _fold_once(session: Session) -> None:
 
 def _prune_once(session: Session, history_days: int) -> None:
     pruned = membership_history.prune(session, history_days)
+    if pruned.skipped:
+        logger.info("another prune of membership history is running; skipped")
+        return
     logger.info("pruned %d stays that ended before %s", pruned.stays, pruned.before.isoformat())

@@ -47,9 +47,12 @@ def parse_instant(text: str, name: str, now: datetime) -> datetime:
         raise InvalidInput(message)
     try:
         instant = datetime.fromisoformat(text)
+        instant = instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
     except ValueError:
         raise InvalidInput(message) from None
-    instant = instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
+    except OverflowError:
+        # Year 1 or 9999 with an offset: the time in UTC falls off the calendar.
+        raise InvalidInput(f"{name} ({text}) is out of the range of times kohorte reads") from None
     if instant > now:
         raise InvalidInput(f"{name} ({instant.isoformat()}) is in the future")
     return instant
@@ -63,6 +66,13 @@ def end_of(day: date) -> datetime:
     """The last instant of the day (times are kept to the microsecond): the state at the end
     of a day holds every event of that day and none of the next."""
     return start_of(day) + timedelta(days=1, microseconds=-1)
+
+
+def days_before(day: date, days: int, name: str) -> date:
+    """The day ``days`` before ``day``; a 400 naming ``name`` when that is before year 1."""
+    if (day - date.min).days < days:
+        raise InvalidInput(f"{name} ({day}) leaves no room for {days} earlier days")
+    return day - timedelta(days=days)
 
 
 def _days_before(day: date, days: int) -> date:

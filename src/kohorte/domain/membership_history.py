@@ -6,6 +6,7 @@ bounds how far back it is kept; a read that asks about an earlier time is refuse
 that says from when history is kept, rather than answered from incomplete history.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -73,31 +74,45 @@ def cohort_history(
     """Per day from ``from`` to ``to``: events that day and the size at its end (today: now)."""
     now = utcnow()
     cohort = require_cohort(session, workspace_id, partner, cohort_id)
+    first, last = _kept_window(session, window, history_days, now)
+    return _days_backwards(first, last, store.cohort_window(session, cohort.id, first, last))
+
+
+def _kept_window(
+    session: Session, window: tuple[str | None, str | None], history_days: int | None, now: datetime
+) -> tuple[date, date]:
+    """The days asked for; without ``from``, the default window starts no earlier than the
+    first whole day still kept. A range reaching before the kept history is a 400 naming the
+    bound the client sent (``to`` when it sent no ``from``)."""
     first, last = days.resolve_range(*window, now.date())
     if last > now.date():
         raise InvalidInput(f"to ({last}) is after today ({now.date()})")
     horizon = kept_from(session, history_days, now)
-    if window[0] is None and horizon is not None and days.start_of(first) < horizon:
-        # The default window starts with the first whole day still kept.
-        first = min(last, horizon.date() + timedelta(days=1))
-    check_kept(session, days.start_of(first), history_days, "from")
-    counts = {c.day: c for c in store.cohort_day_counts(session, cohort.id, first)}
-    return _days_backwards(first, now.date(), cohort.size, counts)[: (last - first).days + 1]
+    if horizon is None:
+        return first, last
+    if window[0] is None:
+        first = min(last, max(first, _first_whole_day(horizon)))
+    _refuse_before(days.start_of(first), horizon, "from" if window[0] is not None else "to")
+    return first, last
 
 
-def _days_backwards(
-    first: date, today: date, size_now: int, counts: dict[date, store.DayCounts]
-) -> list[Day]:
-    """Sizes from today's back: a day ends with the next day's size, less what entered and
-    plus what left on the next day."""
+def _first_whole_day(horizon: datetime) -> date:
+    """A horizon at midnight keeps all of its day."""
+    day = horizon.date()
+    return day if days.start_of(day) >= horizon else day + timedelta(days=1)
+
+
+def _days_backwards(first: date, last: date, window: store.CohortWindow) -> list[Day]:
+    """Sizes from the last day's back: a day ends with the next day's size, less what entered
+    and plus what left on the next day. Only the window is walked."""
+    counts = {found.day: found for found in window.days}
     result: list[Day] = []
-    size, day = size_now, today
-    while day >= first:
-        found = counts.get(day)
-        entered, left = (found.entered, found.left) if found else (0, 0)
-        result.append(Day(day, entered, left, size))
-        size += left - entered
-        day -= timedelta(days=1)
+    size = window.size
+    for back in range((last - first).days + 1):
+        day = last - timedelta(days=back)
+        found = counts.get(day, store.DayCounts(day, 0, 0))
+        result.append(Day(day, found.entered, found.left, size))
+        size += found.left - found.entered
     return result[::-1]
 
 
@@ -111,7 +126,10 @@ def kept_from(session: Session, history_days: int | None, now: datetime) -> date
 
 
 def check_kept(session: Session, instant: datetime, history_days: int | None, name: str) -> None:
-    horizon = kept_from(session, history_days, utcnow())
+    _refuse_before(instant, kept_from(session, history_days, utcnow()), name)
+
+
+def _refuse_before(instant: datetime, horizon: datetime | None, name: str) -> None:
     if horizon is not None and instant < horizon:
         raise InvalidInput(
             f"{name} ({instant.isoformat()}) is before the kept history: membership history "
@@ -132,17 +150,44 @@ def as_of(session: Session, text: str | None, history_days: int | None) -> datet
 class Pruned:
     stays: int
     before: datetime
+    skipped: bool = False  # another prune was running: this one did nothing
 
 
 def prune(session: Session, history_days: int | None, now: datetime | None = None) -> Pruned:
     """Fold away the events older than the window: the stays that ended before it. No current
-    membership and no size at a time still kept changes."""
+    membership and no size at a time still kept changes.
+
+    Commits as it goes: the horizon first (reads before it are refused from then on), then
+    short batches, each its own transaction, so no lock is held for long (on SQLite: the write
+    lock). On PostgreSQL one prune runs at a time; one that finds another running skips.
+    """
     if history_days is None or history_days <= 0:
         raise InvalidInput(
             "history days must be a positive number of days (set KOHORTE_HISTORY_DAYS)"
         )
     before = (now or utcnow()) - timedelta(days=history_days)
-    return Pruned(store.prune(session, before), before)
+    if not store.take_prune_lock(session):
+        session.rollback()
+        return Pruned(0, before, skipped=True)
+    store.record_horizon(session, before)
+    session.commit()
+    stays = _in_batches(session, lambda: store.prune_stays(session, before))
+    _in_batches(session, lambda: store.prune_days(session, before.date()))
+    return Pruned(stays, before)
+
+
+def _in_batches(session: Session, batch: Callable[[], int]) -> int:
+    """Runs ``batch`` in transactions of its own until it deletes less than a full batch, or
+    another prune takes over (it deletes the same rows); returns how many it deleted."""
+    total = 0
+    while store.take_prune_lock(session):
+        deleted = batch()
+        session.commit()
+        total += deleted
+        if deleted < store.PRUNE_BATCH:
+            break
+    session.rollback()
+    return total
 
 
 def _find_user(session: Session, workspace_id: str, ref: UserRef) -> int:

@@ -11,7 +11,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import IntEnum
 from typing import Any, cast
 
@@ -24,6 +24,7 @@ from sqlalchemy import (
     func,
     intersect,
     literal,
+    literal_column,
     select,
     true,
     update,
@@ -40,6 +41,7 @@ from kohorte.store.models import CohortMembership
 
 Membership = cast(Table, CohortMembership.__table__)
 PerCohort = dict[int, int]  # cohort pk -> number of members gained (or lost)
+Days = Counter[date]  # UTC day -> stays opened (or closed) at an instant of that day
 # The ON CONFLICT target of adds: only an open stay makes an add a no-op; any other unique
 # clash is an error (and, being contention, retried), never a silently dropped row.
 OPEN_STAY = ["cohort_pk", "user_id"]
@@ -75,11 +77,12 @@ def _lock(workspace_id: str) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class Applied:
-    """What one write of matched users did: identifiers matched (both ways), rows written."""
+    """What one write of matched users did: identifiers matched (both ways), and the stays it
+    opened and closed per day of their ``entered_at`` / ``left_at``."""
 
     matched: int
-    entered: int
-    left: int
+    entered: Days
+    left: Days
 
 
 def apply_matched(
@@ -105,9 +108,13 @@ def apply_matched(
     ).one()
     if clash:
         return None
-    entered = _written(session, _entering(session, cohort_pk, adds, now)) if adds is not None else 0
+    entered = (
+        _days(session, _entering(session, cohort_pk, adds, now)) if adds is not None else Days()
+    )
     left = (
-        _written(session, _leaving(session, cohort_pk, removes, now)) if removes is not None else 0
+        _days(session, _leaving(session, cohort_pk, removes, now))
+        if removes is not None
+        else Days()
     )
     return Applied(int(matched), entered, left)
 
@@ -122,15 +129,28 @@ def _apply_matched_in_one(
     adds = entering.cte("adds") if entering is not None else None
     removes = leaving.cte("removes") if leaving is not None else None
     clash = _clash(adds, removes)
-    entered = left = literal(0)
+    entered = left = literal(None)
     if adds is not None:
-        written = _entering(session, cohort_pk, adds, now, ~clash).returning(literal(1))
-        entered = _count(written.cte("entered"))
+        written = _entering(session, cohort_pk, adds, now, ~clash)
+        entered = _instants(written.returning(Membership.c.entered_at.label("at")).cte("entered"))
     if removes is not None:
-        written = _leaving(session, cohort_pk, removes, now, ~clash).returning(literal(1))
-        left = _count(written.cte("left"))
+        written = _leaving(session, cohort_pk, removes, now, ~clash)
+        left = _instants(written.returning(Membership.c.left_at.label("at")).cte("left"))
     row = session.execute(select(_count(adds) + _count(removes), clash, entered, left)).one()
-    return None if row[1] else Applied(int(row[0]), int(row[2]), int(row[3]))
+    return None if row[1] else Applied(int(row[0]), _per_day(row[2]), _per_day(row[3]))
+
+
+def _instants(written: Any) -> Any:
+    """The instants a write gave its stays, as one array: the caller books each on its day."""
+    return select(func.array_agg(written.c.at)).scalar_subquery()
+
+
+def _per_day(instants: Sequence[datetime] | None) -> Days:
+    return Counter(_utc_day(at) for at in instants or ())
+
+
+def _utc_day(at: datetime) -> date:
+    return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).astimezone(UTC).date()
 
 
 def _matched(session: Session, workspace_id: str, found: Identifiers | None) -> UserQuery | None:
@@ -153,36 +173,46 @@ def _clash(adds: Any, removes: Any) -> Any:
     return select(both.c.user_id).correlate(None).exists()
 
 
-def enter(session: Session, cohort_pk: int, user_ids: Sequence[int], now: datetime) -> set[int]:
-    """Open a stay for every user not in the cohort now; returns the users that entered."""
+def enter(
+    session: Session, cohort_pk: int, user_ids: Sequence[int], now: datetime
+) -> dict[int, date]:
+    """Open a stay for every user not in the cohort now; returns the users that entered, each
+    with the day its stay began."""
     if not user_ids:
-        return set()
-    return _named(session, _entering(session, cohort_pk, _listed(session, user_ids), now))
+        return {}
+    write = _entering(session, cohort_pk, _listed(session, user_ids), now)
+    return _named(session, write.returning(Membership.c.user_id, Membership.c.entered_at))
 
 
-def count_entering(session: Session, cohort_pk: int, user_ids: Sequence[int], now: datetime) -> int:
-    """``enter``, counting the users that entered instead of naming them."""
+def count_entering(
+    session: Session, cohort_pk: int, user_ids: Sequence[int], now: datetime
+) -> Days:
+    """``enter``, counting the users that entered per day instead of naming them."""
     if not user_ids:
-        return 0
-    return _written(session, _entering(session, cohort_pk, _listed(session, user_ids), now))
+        return Days()
+    return _days(session, _entering(session, cohort_pk, _listed(session, user_ids), now))
 
 
-def leave(session: Session, cohort_pk: int, user_ids: Sequence[int], now: datetime) -> set[int]:
-    """Close the open stays of these users; returns the users that left."""
+def leave(
+    session: Session, cohort_pk: int, user_ids: Sequence[int], now: datetime
+) -> dict[int, date]:
+    """Close the open stays of these users; returns the users that left, each with the day
+    its stay ended."""
     if not user_ids:
-        return set()
-    return _named(session, _leaving(session, cohort_pk, _listed(session, user_ids), now))
+        return {}
+    write = _leaving(session, cohort_pk, _listed(session, user_ids), now)
+    return _named(session, write.returning(Membership.c.user_id, Membership.c.left_at))
 
 
-def count_leaving(session: Session, cohort_pk: int, user_ids: Sequence[int], now: datetime) -> int:
-    """``leave``, counting the users that left instead of naming them."""
+def count_leaving(session: Session, cohort_pk: int, user_ids: Sequence[int], now: datetime) -> Days:
+    """``leave``, counting the users that left per day instead of naming them."""
     if not user_ids:
-        return 0
-    return _written(session, _leaving(session, cohort_pk, _listed(session, user_ids), now))
+        return Days()
+    return _days(session, _leaving(session, cohort_pk, _listed(session, user_ids), now))
 
 
-def _named(session: Session, write: Any) -> set[int]:
-    return set(session.scalars(write.returning(Membership.c.user_id)).all())
+def _named(session: Session, write: Any) -> dict[int, date]:
+    return {user_id: _utc_day(at) for user_id, at in session.execute(write)}
 
 
 def _listed(session: Session, user_ids: Sequence[int]) -> Any:
@@ -196,7 +226,7 @@ def _entering(
     on each other in one order and cannot deadlock; a user another sync is adding is decided by
     its commit. SQLite has one writer at a time, and an ORDER BY there makes it walk all the
     workspace's users by id instead of looking the batch up."""
-    rows = select(literal(cohort_pk), users.c.user_id, literal(now, Membership.c.entered_at.type))
+    rows = select(literal(cohort_pk), users.c.user_id, _entered_at(session, cohort_pk, users, now))
     # Never without WHERE: SQLite would read the ON CONFLICT that follows as a join condition.
     rows = rows.where(guard if guard is not None else true())
     if is_postgresql(session):
@@ -208,6 +238,24 @@ def _entering(
             index_elements=OPEN_STAY, index_where=Membership.c.left_at.is_(None)
         )
     )
+
+
+def _entered_at(session: Session, cohort_pk: int, users: Any, now: datetime) -> Any:
+    """A stay begins no earlier than the user's previous stay in the cohort ended: a sync that
+    took ``now`` before a concurrent remove committed with a later one must not open a stay
+    overlapping that closed one (a user counted twice at an instant between)."""
+    earlier = Membership.alias("earlier")
+    at = literal(now, Membership.c.entered_at.type)
+    ended = (
+        select(func.max(earlier.c.left_at))
+        .where(earlier.c.cohort_pk == cohort_pk, earlier.c.user_id == users.c.user_id)
+        .scalar_subquery()
+    )
+    if is_postgresql(session):
+        # A microsecond after it: a stay closed the instant it opened would otherwise share
+        # its key (cohort, user, entered_at) with the new one. greatest skips a null.
+        return func.greatest(at, ended + literal_column("interval '1 microsecond'"))
+    return func.max(at, func.coalesce(ended, at)).label("entered_at")
 
 
 def _leaving(session: Session, cohort_pk: int, users: Any, now: datetime, guard: Any = None) -> Any:
@@ -228,9 +276,10 @@ def _leaving(session: Session, cohort_pk: int, users: Any, now: datetime, guard:
     return update(Membership).where(*conditions).values(left_at=ends)
 
 
-def _written(session: Session, write: Any) -> int:
-    result: Any = session.execute(write.execution_options(preserve_rowcount=True))
-    return int(result.rowcount)
+def _days(session: Session, write: Any) -> Days:
+    """Runs an insert of stays or an update closing them: the stays written per day."""
+    column = Membership.c.entered_at if write.is_insert else Membership.c.left_at
+    return _per_day(session.scalars(write.returning(column)).all())
 
 
 def remove_users(session: Session, user_ids: Collection[int], now: datetime) -> list[Delta]:

@@ -4,9 +4,11 @@ On PostgreSQL the whole series costs a few statements, whatever its length. A fi
 cohorts c1..ck is a boolean function of "is in c_i", and any such function is a unique signed
 sum of products of those indicators (inclusion-exclusion: A AND NOT B = A - A*B). So the size at
 each instant is the same signed sum of "how many users are in all of S" over the terms S; the
-empty term counts the users that existed then. Each term is one statement grouping the stays (a
+empty term counts the users that existed then. Each term is one query grouping the stays (a
 join of stays on the user for two cohorts or more, intersecting their time ranges) by the
-range of instants each covers; a difference array then gives every instant's count. Stays of one
+range of instants each covers; a difference array then gives every instant's count. The terms
+go in one statement (UNION ALL, tagged by term): under READ COMMITTED each statement has its own
+snapshot, so terms read apart could see a sync between them and give a size off by one. Stays of one
 user in one cohort never overlap, so no instant is counted twice.
 
 Filters over many cohorts would need too many joins; they, and SQLite, take one as-of count per
@@ -17,13 +19,28 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from itertools import accumulate, combinations
-from typing import Any
 
-from sqlalchemy import ARRAY, DateTime, bindparam, func, literal_column, or_, select
+from sqlalchemy import (
+    ARRAY,
+    ColumnExpressionArgument,
+    DateTime,
+    Integer,
+    Select,
+    Subquery,
+    bindparam,
+    cast,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import ColumnElement
 
 from kohorte.store.dialect import is_postgresql
-from kohorte.store.membership_history import cohort_day_counts
+from kohorte.store.membership_history import day_counts
 from kohorte.store.models import Cohort, CohortMembership, User
 from kohorte.store.segment_members import CohortTest, Every, Node, Selection, count_members
 
@@ -34,6 +51,7 @@ MAX_JOINED_TERMS = 3
 JOIN_WORK_MEM = "64MB"
 
 Term = tuple[int, ...]  # cohort pks, sorted; () is everybody
+Ranges = Select[int, int, int]  # (first, end, count): count at instants first..end-1
 
 
 def sizes_at(
@@ -47,16 +65,23 @@ def sizes_at(
         return [count_members(session, replace(selection, as_of=at)) for at in instants]
     if any(len(term) > 1 for term in terms):
         _room_for_joins(session)
+    signs = list(terms.values())
     sizes = [0] * len(instants)
-    for term, sign in terms.items():
-        if len(term) == 1 and ends_now:
-            counts = _cohort_sizes(session, term[0], instants)
-        else:
-            counts = _summed(
-                _term_ranges(session, selection.workspace_id, term, instants), instants
-            )
-        sizes = [size + sign * count for size, count in zip(sizes, counts, strict=True)]
+    for tag, counts in _term_counts(
+        session, _Series(selection.workspace_id, instants, ends_now), list(terms)
+    ).items():
+        sizes = [size + signs[tag] * count for size, count in zip(sizes, counts, strict=True)]
     return sizes
+
+
+def _term_counts(session: Session, series: "_Series", terms: list[Term]) -> dict[int, list[int]]:
+    """Per term (by its index), its count at each instant: all terms in one statement."""
+    if not terms:  # a filter that holds for nobody, such as A and not A
+        return {}
+    tagged = [series.ranges(term).add_columns(literal(tag)) for tag, term in enumerate(terms)]
+    statement = tagged[0] if len(tagged) == 1 else union_all(*tagged)
+    rows = [(int(a), int(b), int(n), int(tag)) for a, b, n, tag in session.execute(statement)]
+    return _summed_by_tag(rows, len(terms), len(series.instants))
 
 
 def _room_for_joins(session: Session) -> None:
@@ -70,22 +95,91 @@ def _room_for_joins(session: Session) -> None:
     )
 
 
-def _summed(ranges: list[tuple[int, int, int]], instants: Sequence[datetime]) -> list[int]:
-    """Per instant, the counts of the ranges covering it (a difference array)."""
-    changes = [0] * (len(instants) + 1)
-    for first, end, count in ranges:
-        changes[first] += count
-        changes[end] -= count
-    return list(accumulate(changes[:-1]))
+def _summed_by_tag(
+    rows: Sequence[tuple[int, int, int, int]], terms: int, instants: int
+) -> dict[int, list[int]]:
+    """Per term, per instant, the counts of the ranges covering it (a difference array)."""
+    changes = {tag: [0] * (instants + 1) for tag in range(terms)}
+    for first, end, count, tag in rows:
+        if first < end:
+            changes[tag][first] += count
+            changes[tag][end] -= count
+    return {tag: list(accumulate(found[:-1])) for tag, found in changes.items()}
 
 
-def _cohort_sizes(session: Session, cohort_pk: int, instants: Sequence[datetime]) -> list[int]:
-    """Members at each day's end: today's size less the members that came, plus those that
-    went, on every later day (``cohort_days``, kept exactly like sizes)."""
-    now = int(session.scalar(select(Cohort.size).where(Cohort.id == cohort_pk)) or 0)
-    days = cohort_day_counts(session, cohort_pk, instants[0].date())
-    net = [(day.day, day.entered - day.left) for day in days]
-    return [now - sum(n for day, n in net if day > at.date()) for at in instants[:-1]] + [now]
+class _Series:
+    """The queries of one series' terms, sharing one array of its instants."""
+
+    def __init__(self, workspace_id: str, instants: Sequence[datetime], ends_now: bool) -> None:
+        self.workspace_id = workspace_id
+        self.instants = instants
+        self.ends_now = ends_now
+        listed: Sequence[datetime] = list(instants)  # an array parameter, not a tuple
+        self.bounds = bindparam("bounds", listed, type_=ARRAY(DateTime(timezone=True)))
+
+    def ranges(self, term: Term) -> Ranges:
+        if not term:
+            return self._users()
+        if len(term) == 1 and self.ends_now:
+            return self._cohort_days(term[0])
+        return self._stays_of_all(term)
+
+    def _users(self) -> Ranges:
+        """The empty term: the users that existed at each instant."""
+        first = self._index(User.created_at).label("first")
+        query = select(first, literal(len(self.instants)), func.count()).where(
+            User.workspace_id == self.workspace_id, User.created_at <= self.instants[-1]
+        )
+        return query.group_by(first)
+
+    def _cohort_days(self, cohort_pk: int) -> Ranges:
+        """Members at each day's end: the size now at every instant, less the members that
+        came, plus those that went, on each later day (``cohort_days``, kept like sizes) at
+        the instants before that day; the last instant is now."""
+        size = select(literal(0), literal(len(self.instants)), Cohort.size).where(
+            Cohort.id == cohort_pk
+        )
+        days = day_counts(cohort_pk, self.instants[0].date())
+        began = func.timezone("UTC", cast(days.c.day, DateTime))  # midnight UTC, a timestamptz
+        before = func.least(self._index(began), len(self.instants) - 1)
+        net = func.sum(days.c.exited) - func.sum(days.c.entered)
+        later = select(literal(0), before, net).group_by(days.c.day)
+        return union_all(size, later).subquery().select()
+
+    def _stays_of_all(self, term: Term) -> Ranges:
+        """Users in every cohort of ``term``: a join of their stays intersecting the times."""
+        stays = [self._stays(pk) for pk in term]
+        began = func.greatest(*[s.c.began for s in stays]) if len(stays) > 1 else stays[0].c.began
+        ended = func.least(*[s.c.ended for s in stays]) if len(stays) > 1 else stays[0].c.ended
+        first, end = self._index(began).label("first"), self._index(ended).label("end")
+        query = select(first, end, func.count()).select_from(stays[0])
+        for other in stays[1:]:
+            query = query.join(other, other.c.user_id == stays[0].c.user_id)
+        if len(stays) > 1:
+            query = query.where(began < ended)
+        return query.group_by(first, end)
+
+    def _stays(self, cohort_pk: int) -> Subquery:
+        """The cohort's stays that hold at some instant of the series, open ones ending never."""
+        stays = aliased(CohortMembership)
+        ended = func.coalesce(stays.left_at, literal_column("'infinity'::timestamptz"))
+        return (
+            select(stays.user_id, stays.entered_at.label("began"), ended.label("ended"))
+            .where(
+                stays.cohort_pk == cohort_pk,
+                stays.entered_at <= self.instants[-1],
+                or_(stays.left_at.is_(None), stays.left_at > self.instants[0]),
+            )
+            .subquery()
+        )
+
+    def _index(self, instant: ColumnExpressionArgument[datetime]) -> ColumnElement[int]:
+        """How many instants of the series come strictly before ``instant``: times are kept to
+        the microsecond, so "before x" is "at or before x less one microsecond", which is what
+        width_bucket counts."""
+        return func.width_bucket(
+            instant - literal_column("interval '1 microsecond'"), self.bounds, type_=Integer
+        )
 
 
 def signed_terms(tree: Node) -> dict[Term, int] | None:
@@ -98,14 +192,15 @@ def signed_terms(tree: Node) -> dict[Term, int] | None:
         for size in range(len(cohorts) + 1)
         for subset in combinations(cohorts, size)
     }
-    terms = {}
-    for subset in truth:
-        inner = [t for size in range(len(subset) + 1) for t in combinations(subset, size)]
-        sign = sum((-1) ** (len(subset) - len(t)) * truth[t] for t in inner)
-        if sign:
-            terms[subset] = sign
+    terms = {subset: sign for subset in truth if (sign := _coefficient(truth, subset))}
     joined = sum(1 for term in terms if len(term) >= 2)
     return terms if joined <= MAX_JOINED_TERMS else None
+
+
+def _coefficient(truth: dict[Term, int], subset: Term) -> int:
+    """Möbius inversion: the term's sign from the filter's truth on the subsets of it."""
+    inner = [t for size in range(len(subset) + 1) for t in combinations(subset, size)]
+    return sum((-1) ** (len(subset) - len(t)) * truth[t] for t in inner)
 
 
 def _cohorts_of(tree: Node) -> set[int]:
@@ -120,49 +215,3 @@ def _holds(tree: Node, member_of: set[int]) -> int:
         return int(inside == tree.includes)
     found = [_holds(child, member_of) for child in tree.children]
     return int(all(found) if isinstance(tree, Every) else any(found))
-
-
-def _term_ranges(
-    session: Session, workspace_id: str, term: Term, instants: Sequence[datetime]
-) -> list[tuple[int, int, int]]:
-    """(first, end, count): ``count`` users of all of ``term`` at instants first..end-1."""
-    bounds = bindparam("bounds", list(instants), type_=ARRAY(DateTime(timezone=True)))
-    if not term:
-        users = select(_index(User.created_at, bounds).label("first"), func.count()).where(
-            User.workspace_id == workspace_id, User.created_at <= instants[-1]
-        )
-        rows = session.execute(users.group_by("first")).all()
-        return [(int(first), len(instants), int(count)) for first, count in rows]
-    stays = [_stays(pk, instants) for pk in term]
-    began = func.greatest(*[s.c.began for s in stays]) if len(stays) > 1 else stays[0].c.began
-    ended = func.least(*[s.c.ended for s in stays]) if len(stays) > 1 else stays[0].c.ended
-    query = select(_index(began, bounds).label("first"), _index(ended, bounds).label("end"))
-    query = query.add_columns(func.count()).select_from(stays[0])
-    for other in stays[1:]:
-        query = query.join(other, other.c.user_id == stays[0].c.user_id)
-    if len(stays) > 1:
-        query = query.where(began < ended)
-    rows = session.execute(query.group_by("first", "end")).all()
-    return [(int(first), int(end), int(count)) for first, end, count in rows if first < end]
-
-
-def _stays(cohort_pk: int, instants: Sequence[datetime]) -> Any:
-    """The cohort's stays that hold at some instant of the series, open ones ending never."""
-    stays = aliased(CohortMembership)
-    ended = func.coalesce(stays.left_at, literal_column("'infinity'::timestamptz"))
-    return (
-        select(stays.user_id, stays.entered_at.label("began"), ended.label("ended"))
-        .where(
-            stays.cohort_pk == cohort_pk,
-            stays.entered_at <= instants[-1],
-            or_(stays.left_at.is_(None), stays.left_at > instants[0]),
-        )
-        .subquery()
-    )
-
-
-def _index(instant: Any, bounds: Any) -> Any:
-    """How many instants of the series come strictly before ``instant``: times are kept to
-    the microsecond, so "before x" is "at or before x less one microsecond", which is what
-    width_bucket counts."""
-    return func.width_bucket(instant - literal_column("interval '1 microsecond'"), bounds)

@@ -155,9 +155,8 @@ def export_users(
 
 
 def history_reader(access: WorkspaceDep) -> WorkspaceAccess:
-    """A user's cohort history is open to keys that may read cohorts or export users."""
-    if Permission.USERS_EXPORT_IDS not in access.permissions:
-        access.require(Permission.COHORTS_READ)
+    """A user's cohort history is cohort data: the contract gives it to ``cohorts.read``."""
+    access.require(Permission.COHORTS_READ)
     return access
 
 

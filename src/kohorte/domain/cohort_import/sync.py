@@ -28,6 +28,7 @@ from kohorte.domain.cohort_import.requests import (
 from kohorte.store import cohort_counters, memberships
 from kohorte.store.cohort_counters import Delta
 from kohorte.store.cohort_import import sync as store
+from kohorte.store.memberships import Days
 from kohorte.store.types import utcnow
 
 
@@ -84,22 +85,41 @@ def _apply(
             session, client.workspace_id, cohort_pk, request, now, unmatched_limit
         )
     store.record_sync(session, cohort_pk, now, added, removed, unmatched)
-    # Every applied add or remove is one data point; no-ops and unmatched ids are free.
-    # History counts the stays written: a user added and removed in one request made no event.
-    delta = Delta(cohort_pk, now.date(), entered - exited, added + removed, entered, exited)
-    cohort_counters.record(session, [delta])
+    cohort_counters.record(session, _deltas(cohort_pk, now, added + removed, entered, exited))
     return SyncResult(added, removed, unmatched, matched)
+
+
+def _deltas(
+    cohort_pk: int, now: datetime, data_points: int, entered: Days, exited: Days
+) -> list[Delta]:
+    """One delta per day the write touched: usually one, today. Every applied add or remove is
+    one data point, booked today; no-ops and unmatched ids are free. History counts the stays
+    written, on the day each began or ended (a stay may begin after ``now``, see
+    ``memberships``): a user added and removed in one request made no event."""
+    touched = {now.date(), *entered, *exited}
+    return [
+        Delta(
+            cohort_pk,
+            day,
+            members=entered[day] - exited[day],
+            data_points=data_points if day == now.date() else 0,
+            entered=entered[day],
+            exited=exited[day],
+        )
+        for day in sorted(touched)
+    ]
 
 
 class Written(NamedTuple):
     """What a write did: identifiers matched, adds and removes applied in order (what the
-    partner is told and charged), and the stays it actually opened and closed (the events)."""
+    partner is told and charged), and the stays it actually opened and closed per day (the
+    events)."""
 
     matched: int
     added: int
     removed: int
-    entered: int
-    exited: int
+    entered: Days
+    exited: Days
 
 
 def _write_matched(
@@ -120,7 +140,8 @@ def _write_matched(
     )
     if applied is None:
         return None
-    return Written(applied.matched, applied.entered, applied.left, applied.entered, applied.left)
+    entered, left = applied.entered, applied.left
+    return Written(applied.matched, entered.total(), left.total(), entered, left)
 
 
 def _identifiers_distinct(request: CohortChanges) -> bool:
@@ -145,8 +166,8 @@ def _write_in_order(
     if not plan.replays:
         entered = memberships.count_entering(session, cohort_pk, plan.to_enter, now)
         exited = memberships.count_leaving(session, cohort_pk, plan.to_leave, now)
-        return Written(matched, entered, exited, entered, exited)
+        return Written(matched, entered.total(), exited.total(), entered, exited)
     entered_users = memberships.enter(session, cohort_pk, plan.to_enter, now)
     left_users = memberships.leave(session, cohort_pk, plan.to_leave, now)
-    added, removed = plan.counts(entered_users, left_users)
-    return Written(matched, added, removed, len(entered_users), len(left_users))
+    added, removed = plan.counts(set(entered_users), set(left_users))
+    return Written(matched, added, removed, Days(entered_users.values()), Days(left_users.values()))

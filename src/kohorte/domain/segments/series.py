@@ -45,8 +45,8 @@ def data_series(
         else days.parse_instant(request.ending_at, "ending_at", now)
     )
     segment = get_segment(session, workspace_id, request.segment_id)
-    last = ending.date()
-    series_days = [last - timedelta(days=back) for back in range(length - 1, -1, -1)]
+    first = days.days_before(ending.date(), length - 1, "ending_at")
+    series_days = [first + timedelta(days=ahead) for ahead in range(length)]
     instants = [days.end_of(day) for day in series_days[:-1]] + [ending]
     membership_history.check_kept(session, instants[0], history_days, "the series' first day")
     tree = stored_filter(segment)
