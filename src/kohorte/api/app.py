@@ -5,12 +5,16 @@ from sqlalchemy import Engine
 
 from kohorte import __version__
 from kohorte.api import maintenance, ops
+from kohorte.api.admin import faults as admin_faults
+from kohorte.api.admin import journal as admin_journal
 from kohorte.api.admin import router as admin_router
 from kohorte.api.body_limit import BodyLimitMiddleware
 from kohorte.api.errors import install_error_handlers
+from kohorte.api.journal import PartnerControlsMiddleware
 from kohorte.api.metrics import install_metrics
 from kohorte.api.partner import router as partner_router
 from kohorte.api.workspace import cohorts, integrations, segments, usage, users
+from kohorte.api.workspace import journal as workspace_journal
 from kohorte.settings import Settings, get_settings
 from kohorte.store.database import create_store_engine, make_session_factory
 
@@ -49,7 +53,16 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         ops.router,
     ):
         app.include_router(router)
+    if settings.control_api:  # off: these paths are unknown (404) and partner requests plain
+        for router in (admin_journal.router, admin_faults.router, workspace_journal.router):
+            app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, exempt_paths=BODY_LIMIT_EXEMPT_PATHS)
+    if settings.control_api:  # outside the body limit, so that 413s are journaled
+        app.add_middleware(
+            PartnerControlsMiddleware,
+            session_factory=app.state.session_factory,
+            max_entries=settings.journal_max_entries,
+        )
     # Outermost, so that rejected bodies (413) are counted too.
     install_metrics(app)
     return app
