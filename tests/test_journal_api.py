@@ -198,3 +198,12 @@ def test_off_control_api_hides_the_routes_and_records_nothing(
             assert "message" in response.json()
     with api_with(database_url, engine) as api:
         assert journal(api) == []
+
+
+def test_a_cohort_id_that_is_not_valid_text_is_recorded_as_none(api: Api) -> None:
+    integration = api.integration()
+    response = post(api, users_path(integration), changes_body(integration, "\ud800", []))
+    assert response.status_code == 400
+    entry = latest_entry(api)
+    assert (entry["status"], entry["cohort_id"]) == (400, None)
+    assert entry["request"]["cohort_id"] == "\\ud800"  # kept as its escape

@@ -5,6 +5,7 @@ workspace, by its REST API keys.
 """
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -63,16 +64,23 @@ def record(session: Session, exchange: Exchange, max_entries: int) -> None:
         workspace_id=exchange.workspace_id,
         cohort_id=exchange.cohort_id,
         status=exchange.status,
-        request_json=None if request is None else json.dumps(request),
+        request_json=None if request is None else _to_json(request),
         request_truncated=exchange.request_truncated,
-        response_json=None if response is None else json.dumps(response),
+        response_json=None if response is None else _to_json(response),
     )
     store.append(session, entry, max_entries)
 
 
 def cohort_id_of(body: object) -> str | None:
+    """The body's cohort id when it is a valid string (a lone surrogate is not: 400)."""
     cohort_id = body.get("cohort_id") if isinstance(body, dict) else None
-    return cohort_id if isinstance(cohort_id, str) else None
+    if not isinstance(cohort_id, str):
+        return None
+    try:
+        cohort_id.encode()
+    except UnicodeEncodeError:
+        return None
+    return cohort_id
 
 
 def list_entries(session: Session, query: Query, max_entries: int) -> Page[dict[str, Any]]:
@@ -158,12 +166,35 @@ def _masked(value: object, secrets: list[str]) -> object:
     """``value`` with every occurrence of a secret in any string (keys included) masked."""
     if not secrets:
         return value
-    if isinstance(value, str):
+
+    def mask(text: str) -> str:
         for secret in secrets:
-            value = value.replace(secret, MASK)
-        return value
+            text = text.replace(secret, MASK)
+        return text
+
+    return _map_strings(value, mask)
+
+
+def _to_json(value: object) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        # A lone surrogate (JSON allows its escape) is not text the store or a reader takes:
+        # kept visible as its escape.
+        text = json.dumps(_map_strings(value, _escaped_surrogates), ensure_ascii=False)
+    return text
+
+
+def _escaped_surrogates(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode()
+
+
+def _map_strings(value: object, change: Callable[[str], str]) -> object:
+    if isinstance(value, str):
+        return change(value)
     if isinstance(value, list):
-        return [_masked(item, secrets) for item in value]
+        return [_map_strings(item, change) for item in value]
     if isinstance(value, dict):
-        return {_masked(k, secrets): _masked(v, secrets) for k, v in value.items()}
+        return {change(k): _map_strings(v, change) for k, v in value.items()}
     return value
