@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     if settings.control_api:  # outside the body limit, so that 413s are journaled
         app.add_middleware(
             PartnerControlsMiddleware,
-            session_factory=app.state.session_factory,
+            engine=engine,
             max_entries=settings.journal_max_entries,
         )
     # Outermost, so that rejected bodies (413) are counted too.

@@ -12,12 +12,13 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kohorte.api.body_limit import MAX_BODY_BYTES
 from kohorte.domain import faults, journal
+from kohorte.store.database import make_session_factory, read_only_session
 from kohorte.store.faults import TakenFault
 
 PARTNER_PATH_PREFIX = "/partners/"
@@ -38,11 +39,10 @@ class ReadBody:
 
 
 class PartnerControlsMiddleware:
-    def __init__(
-        self, app: ASGIApp, session_factory: sessionmaker[Session], max_entries: int
-    ) -> None:
+    def __init__(self, app: ASGIApp, engine: Engine, max_entries: int) -> None:
         self.app = app
-        self.session_factory = session_factory
+        self.engine = engine
+        self.session_factory = make_session_factory(engine)
         self.max_entries = max_entries
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -70,6 +70,11 @@ class PartnerControlsMiddleware:
 
     async def _take_fault(self, partner: str, cohort_id: str | None) -> TakenFault | None:
         def take() -> TakenFault | None:
+            # A read first, without SQLite's write lock: with no fault (the usual case)
+            # partner requests do not queue behind each other here.
+            with read_only_session(self.engine) as session:
+                if not faults.any_matching(session, partner, cohort_id):
+                    return None
             with self.session_factory.begin() as session:
                 return faults.take(session, partner, cohort_id)
 

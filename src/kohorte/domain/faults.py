@@ -66,6 +66,10 @@ def clear(session: Session) -> None:
     store.delete_all(session)
 
 
+def any_matching(session: Session, partner: str, cohort_id: str | None) -> bool:
+    return store.any_matching(session, partner, cohort_id)
+
+
 def take(session: Session, partner: str, cohort_id: str | None) -> TakenFault | None:
     """Use up one application of the oldest fault matching this request, if any."""
     return store.take(session, partner, cohort_id)

@@ -45,12 +45,15 @@ def delete_all(session: Session) -> None:
     session.execute(delete(Fault))
 
 
+def any_matching(session: Session, partner: str, cohort_id: str | None) -> bool:
+    return session.scalar(_oldest_matching(partner, cohort_id)) is not None
+
+
 def take(session: Session, partner: str, cohort_id: str | None) -> TakenFault | None:
     """Count one off the oldest fault matching the request; gone when used up.
 
-    Reads before writing, so that with no matching fault no write lock is taken (on SQLite a
-    write lock would serialise every partner request). The decrement is guarded by
-    ``remaining > 0``: two requests racing for the last use cannot both take it.
+    Called after ``any_matching`` found one (that read takes no write lock). The decrement
+    is guarded by ``remaining > 0``: two requests racing for the last use cannot both take it.
     """
     for _ in range(CONSUME_ATTEMPTS):
         fault_id = session.scalar(_oldest_matching(partner, cohort_id))
