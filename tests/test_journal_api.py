@@ -3,6 +3,7 @@
 import json
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine
 
 from kohorte.api.body_limit import MAX_BODY_BYTES
@@ -207,3 +208,22 @@ def test_a_cohort_id_that_is_not_valid_text_is_recorded_as_none(api: Api) -> Non
     entry = latest_entry(api)
     assert (entry["status"], entry["cohort_id"]) == (400, None)
     assert entry["request"]["cohort_id"] == "\\ud800"  # kept as its escape
+
+
+def test_a_journal_that_cannot_be_written_does_not_change_the_answer(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    integration = api.integration()
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("store gone")
+
+    monkeypatch.setattr("kohorte.domain.journal.record", broken)
+    assert api.synced(integration, "c1") == {
+        "message": "success",
+        "added": 0,
+        "removed": 0,
+        "unmatched": 0,
+    }
+    monkeypatch.undo()
+    assert journal(api) == []
