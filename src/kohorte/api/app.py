@@ -6,12 +6,16 @@ from sqlalchemy import Engine
 from kohorte import __version__
 from kohorte.api import maintenance, ops
 from kohorte.api.admin import controls as admin_controls
+from kohorte.api.admin import faults as admin_faults
+from kohorte.api.admin import journal as admin_journal
 from kohorte.api.admin import router as admin_router
 from kohorte.api.body_limit import BodyLimitMiddleware
 from kohorte.api.errors import install_error_handlers
+from kohorte.api.journal import PartnerControlsMiddleware
 from kohorte.api.metrics import install_metrics
 from kohorte.api.partner import router as partner_router
 from kohorte.api.workspace import cohorts, integrations, segments, usage, users
+from kohorte.api.workspace import journal as workspace_journal
 from kohorte.settings import Settings, get_settings
 from kohorte.store.database import create_store_engine, make_session_factory
 
@@ -42,7 +46,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     for router in (
         partner_router.router,
         admin_router.router,
-        admin_controls.router,
         integrations.router,
         users.router,
         cohorts.router,
@@ -51,7 +54,17 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         ops.router,
     ):
         app.include_router(router)
+    if settings.control_api:  # off: these paths are unknown (404) and partner requests plain
+        controls = (admin_controls, admin_journal, admin_faults, workspace_journal)
+        for router in (control.router for control in controls):
+            app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, exempt_paths=BODY_LIMIT_EXEMPT_PATHS)
+    if settings.control_api:  # outside the body limit, so that 413s are journaled
+        app.add_middleware(
+            PartnerControlsMiddleware,
+            engine=engine,
+            max_entries=settings.journal_max_entries,
+        )
     # Outermost, so that rejected bodies (413) are counted too.
     install_metrics(app)
     return app

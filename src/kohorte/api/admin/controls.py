@@ -1,25 +1,13 @@
-"""Emulator controls of the instance admin: resets (``KOHORTE_CONTROL_API=false``: 404)."""
+"""Emulator controls of the instance admin: resets (registered only with the control API on)."""
 
-from fastapi import APIRouter, Depends, HTTPException, Response, status
+from fastapi import APIRouter, Response, status
 
 from kohorte.api.deps import AdminDep, SessionDep, SettingsDep
 from kohorte.api.responses import ERROR_RESPONSES
 from kohorte.domain import resets
 from kohorte.seed.loader import apply_seed_file
 
-
-def control_api_enabled(settings: SettingsDep) -> None:
-    """Turned off, the routes answer exactly as an unknown path does (checked before auth)."""
-    if not settings.control_api:
-        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND)
-
-
-router = APIRouter(
-    prefix="/admin",
-    tags=["emulator controls"],
-    responses=ERROR_RESPONSES,
-    dependencies=[Depends(control_api_enabled)],
-)
+router = APIRouter(prefix="/admin", tags=["emulator controls"], responses=ERROR_RESPONSES)
 NO_CONTENT = status.HTTP_204_NO_CONTENT
 
 

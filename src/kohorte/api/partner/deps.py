@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from kohorte.api.contention import ContentionRetryRoute, end_attempt
 from kohorte.api.deps import SettingsDep
 from kohorte.api.errors import handle_domain_error
+from kohorte.api.journal import PARSED_BODY_STATE, WORKSPACE_STATE
 from kohorte.domain.cohort_import import auth as partner_auth
 from kohorte.domain.cohort_import import rate_limit
 from kohorte.domain.cohort_import.auth import PartnerClient
@@ -26,10 +27,17 @@ ADMISSION_STATE = "partner_admission"
 
 
 async def json_object_body(request: Request) -> dict[str, Any]:
+    parsed = getattr(request.state, PARSED_BODY_STATE, None)  # parsed once, by the journal
+    if parsed is not None:
+        return _json_object(parsed)
     try:
         parsed = json.loads(await request.body())
     except (ValueError, RecursionError) as error:  # RecursionError: absurdly deep nesting
         raise InvalidInput(NOT_A_JSON_OBJECT_MESSAGE) from error
+    return _json_object(parsed)
+
+
+def _json_object(parsed: object) -> dict[str, Any]:
     if not isinstance(parsed, dict):
         raise InvalidInput(NOT_A_JSON_OBJECT_MESSAGE)
     return parsed
@@ -50,10 +58,15 @@ def admit_partner_caller(
     admission: partner_auth.Admission | None = getattr(request.state, ADMISSION_STATE, None)
     if admission is None:  # once per request: a retry after contention is not counted again
         factory: sessionmaker[Session] = request.app.state.session_factory
-        with factory.begin() as session:
-            limit = settings.partner_rate_limit_per_hour
-            admission = partner_auth.admit(session, partner, body, limit)
+        try:
+            with factory.begin() as session:
+                limit = settings.partner_rate_limit_per_hour
+                admission = partner_auth.admit(session, partner, body, limit)
+        except partner_auth.PartnerNotEnabled as error:
+            setattr(request.state, WORKSPACE_STATE, error.workspace_id)
+            raise
         setattr(request.state, ADMISSION_STATE, admission)
+        setattr(request.state, WORKSPACE_STATE, admission.client.workspace_id)
     if admission.rate_limit is not None:
         setattr(request.state, RATE_LIMIT_HEADERS_STATE, admission.rate_limit.headers())
     rate_limit.enforce(admission.rate_limit)

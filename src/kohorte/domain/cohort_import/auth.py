@@ -23,6 +23,14 @@ INVALID_CLIENT_SECRET_MESSAGE = "Invalid client secret"  # noqa: S105 (a message
 PARTNER_NOT_ENABLED_MESSAGE = "Partner not enabled for client with client secret: {}"
 
 
+class PartnerNotEnabled(Unauthenticated):
+    """The secret is a data import key of ``workspace_id``, for another partner."""
+
+    def __init__(self, message: str, workspace_id: str) -> None:
+        super().__init__(message)
+        self.workspace_id = workspace_id
+
+
 @dataclass(frozen=True)
 class PartnerClient:
     """A workspace calling through one of its data import keys for one partner."""
@@ -64,7 +72,8 @@ def _authenticate(
         raise Unauthenticated(INVALID_CLIENT_SECRET_MESSAGE)
     if found.client_key.partner_name != partner_name:
         # The contract echoes the secret the caller sent; it is that caller's own credential.
-        raise Unauthenticated(PARTNER_NOT_ENABLED_MESSAGE.format(client_secret))
+        message = PARTNER_NOT_ENABLED_MESSAGE.format(client_secret)
+        raise PartnerNotEnabled(message, found.client_key.workspace_id)
     return found.client_key
 
 
