@@ -1,10 +1,9 @@
 """Helpers of the reset and seed tests: a workspace with something in every table, and the
 rows of the emulator tables (which no API of this area reads)."""
 
-from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, select
 
 from kohorte.store.emulator_tables import Fault, JournalEntry, UnmatchedIdentifier
 from kohorte.store.models import Cohort
@@ -14,7 +13,8 @@ EMULATOR_TABLES = (JournalEntry, UnmatchedIdentifier, Fault)
 
 
 def filled_integration(api: Api, engine: Engine, partner: str = "amplitude") -> Integration:
-    """A workspace with users, a synced cohort, a segment, usage, and emulator rows."""
+    """A workspace with users, a synced cohort, a segment, usage, and emulator rows: the two
+    partner requests journaled, one unmatched identifier, one fault (for another cohort)."""
     integration = api.integration(partner=partner)
     api.track(integration.workspace, "alice", "bob")
     assert api.name_cohort(integration, "c1").status_code == 201
@@ -26,36 +26,9 @@ def filled_integration(api: Api, engine: Engine, partner: str = "amplitude") -> 
     api.expect(
         api.client.post("/segments", json=segment, headers=integration.workspace.headers), 201
     )
-    add_emulator_rows(engine, integration.workspace.id, partner, "c1")
+    fault = {"cohort_id": "never-sent", "status": 503}
+    api.expect(api.client.post("/admin/faults", json=fault, headers=ADMIN_HEADERS), 201)
     return integration
-
-
-def add_emulator_rows(engine: Engine, workspace_id: str, partner: str, cohort_id: str) -> None:
-    now = datetime.now(UTC)
-    with engine.begin() as connection:
-        cohort_pk = connection.scalar(
-            select(Cohort.id).where(
-                Cohort.workspace_id == workspace_id, Cohort.cohort_id == cohort_id
-            )
-        )
-        connection.execute(
-            insert(JournalEntry).values(
-                partner=partner, path="/p", workspace_id=workspace_id, status=201, received_at=now
-            )
-        )
-        connection.execute(
-            insert(UnmatchedIdentifier).values(
-                cohort_pk=cohort_pk,
-                kind=0,
-                label="",
-                value="nobody",
-                reason=0,
-                count=1,
-                first_seen_at=now,
-                last_seen_at=now,
-            )
-        )
-        connection.execute(insert(Fault).values(partner=partner, remaining=1, delay_ms=0))
 
 
 def emulator_rows(engine: Engine, workspace_id: str | None = None) -> dict[str, int]:

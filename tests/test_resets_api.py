@@ -58,7 +58,7 @@ def test_a_workspace_reset_leaves_other_workspaces_alone(
     assert cohort_ids(api, kept) == ["c1"]
     assert segment_names(api, kept) == ["S"]
     assert emulator_rows(engine, kept.workspace.id) == {
-        "journal_entries": 1,
+        "journal_entries": 2,
         "unmatched_identifiers": 1,
         "faults": 1,
     }
