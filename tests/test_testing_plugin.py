@@ -64,9 +64,10 @@ def test_the_readme_example_passes_in_a_project_of_its_own(tmp_path: Path) -> No
     found = re.search(r"<!-- pytest-plugin -->\n```python\n(.*?)```", readme, re.DOTALL)
     assert found, "README.md lacks the pytest-plugin example"
     (tmp_path / "test_sync.py").write_text(found.group(1), encoding="utf-8")
+    (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")  # its own project
     seed = REPO / "examples" / "seed.yaml"
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
-    command += ["--kohorte-seed", str(seed), "test_sync.py"]
+    command = [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider"]
+    command += [f"--kohorte-seed={seed}", "test_sync.py"]
     run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "1 passed" in run.stdout
+    assert "test_removing_alice PASSED" in run.stdout, run.stdout

@@ -29,22 +29,35 @@ def check_limit(limit: int | None) -> int:
     return limit
 
 
-def encode_cursor(after_key: int) -> str:
-    raw = json.dumps({"after": after_key}, separators=(",", ":")).encode()
+BAD_CURSOR = "cursor is not valid; pass next_cursor from the previous page"
+
+
+def encode_position(position: object) -> str:
+    """A page's end position (JSON-able) as an opaque cursor."""
+    raw = json.dumps({"after": position}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_position(cursor: str) -> object:
+    """What ``encode_position`` encoded; a cursor that is not one is a 400."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return json.loads(base64.urlsafe_b64decode(padded.encode()))["after"]
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeError):
+        raise InvalidInput(BAD_CURSOR) from None
+
+
+def encode_cursor(after_key: int) -> str:
+    return encode_position(after_key)
 
 
 def decode_cursor(cursor: str | None) -> int | None:
     """The key after which the next page starts, or None for the first page."""
     if cursor is None or cursor == "":
         return None
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        after = json.loads(base64.urlsafe_b64decode(padded.encode()))["after"]
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeError):
-        raise InvalidInput("cursor is not valid; pass next_cursor from the previous page") from None
+    after = decode_position(cursor)
     if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after <= MAX_KEY:
-        raise InvalidInput("cursor is not valid; pass next_cursor from the previous page")
+        raise InvalidInput(BAD_CURSOR)
     return after
 
 

@@ -6,11 +6,9 @@ statement for the ledger. Each cohort keeps at most ``KOHORTE_UNMATCHED_PER_COHO
 identifiers, the least recently seen going first; 0 keeps none.
 """
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -18,13 +16,18 @@ from kohorte.domain.cohort_import import matcher
 from kohorte.domain.cohort_import.requests import CohortChanges
 from kohorte.domain.cohorts import require_cohort
 from kohorte.domain.errors import InvalidInput
-from kohorte.domain.pagination import Page, check_limit
+from kohorte.domain.pagination import (
+    BAD_CURSOR,
+    Page,
+    check_limit,
+    decode_position,
+    encode_position,
+)
 from kohorte.domain.text import is_storable
 from kohorte.store import unmatched as store
 from kohorte.store.unmatched import Key
 
 DEFAULT_PER_COHORT = 10_000
-BAD_CURSOR = "cursor is not valid; pass next_cursor from the previous page"
 
 
 @dataclass(frozen=True)
@@ -103,19 +106,17 @@ def _identifier(entry: store.Entry) -> Identifier:
 
 def encode_cursor(key: Key) -> str:
     """The position a page ends at, opaque to clients: time, kind, label and value."""
-    position = [key.last_seen_at.isoformat(), key.kind, key.label, key.value]
-    raw = json.dumps({"after": position}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return encode_position([key.last_seen_at.isoformat(), key.kind, key.label, key.value])
 
 
 def decode_cursor(cursor: str | None) -> Key | None:
     if cursor is None or cursor == "":
         return None
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        at, kind, label, value = json.loads(base64.urlsafe_b64decode(padded.encode()))["after"]
+        position: list[Any] = decode_position(cursor)  # type: ignore[assignment]
+        at, kind, label, value = position
         key = Key(_utc(datetime.fromisoformat(at)), kind, label, value)
-    except (ValueError, KeyError, TypeError, OverflowError, binascii.Error, UnicodeError):
+    except (ValueError, TypeError, OverflowError):
         raise InvalidInput(BAD_CURSOR) from None
     if not _well_formed(key):
         raise InvalidInput(BAD_CURSOR)
