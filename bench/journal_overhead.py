@@ -1,6 +1,6 @@
 """What the journal write and the fault check cost per partner sync, through the HTTP API.
 
-    .venv/bin/python -m bench.journal_overhead [--requests 400] [--store sqlite|postgres]
+    .venv/bin/python -m bench.journal_overhead [--requests 400] [--store sqlite|postgresql]
 
 Runs the same loop of small syncs (10 external ids, half matching) three times on one store:
 with the emulator controls off (``KOHORTE_CONTROL_API=false``), with only the fault check
@@ -35,7 +35,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
 
 @contextmanager
 def database(store: str) -> Iterator[str]:
-    if store == "postgres":
+    if store == "postgresql":
         with throwaway_postgres_database("postgresql://postgres@127.0.0.1:5432/test") as url:
             yield url
         return
@@ -64,7 +64,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--store", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args()
     with database(args.store) as url:
         upgrade_to_head(create_store_engine(url))
