@@ -88,7 +88,7 @@ def test_prunes_beside_syncs_deletes_and_folds_neither_fail_nor_deadlock(
             cohort_counters.fold(session)
             session.commit()
 
-    stop, errors = threading.Event(), []
+    stop, errors = threading.Event(), list[BaseException]()
     threads = [threading.Thread(target=looping, args=(stop, errors, job)) for job in (prune, fold)]
     for thread in threads:
         thread.start()

@@ -90,7 +90,7 @@ def test_count_is_requests_and_first_seen_stays_while_last_seen_moves(api: Api) 
 
 def test_an_identifier_sent_twice_in_one_request_counts_once(api: Api) -> None:
     integration = with_users(api)
-    changes = [
+    changes: list[dict[str, Any]] = [
         {"user_ids": ["nobody", "nobody"], "aliases": [alias("x"), alias("x")]},
         {"user_ids": ["nobody"], "device_ids": ["d-missing"], "should_remove": True},
         {"device_ids": ["d-missing"]},
