@@ -128,6 +128,10 @@ class User(Base):
     external_id: Mapped[str | None] = mapped_column(Text, nullable=True)
     braze_id: Mapped[str] = mapped_column(String(32), unique=True)
     custom_attributes: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
+    # Braze's standard profile fields (first_name, email, …), kept apart from custom attributes.
+    profile: Mapped[dict[str, Any]] = mapped_column(
+        JsonDocument, default=dict, server_default=text("'{}'")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -335,3 +339,4 @@ class Segment(Base):
 # The emulator controls' tables live in a module of their own; importing it here registers them
 # on ``Base.metadata`` for migrations and tests.
 from kohorte.store import emulator_tables as _emulator_tables  # noqa: E402, F401
+from kohorte.store import users_api_tables as _users_api_tables  # noqa: E402, F401
