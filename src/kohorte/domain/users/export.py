@@ -1,5 +1,6 @@
 """``/users/export/ids``: users by identifier, with aliases, devices, cohorts and attributes."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +52,7 @@ def export_users(session: Session, workspace_id: str, request: ExportRequest) ->
         )
     user_ids = list(dict.fromkeys(user for _, user in found if user is not None))
     invalid = [identifier for identifier, user in found if user is None]
-    return ExportResult(_exported(session, user_ids), invalid)
+    return ExportResult(exported_users(session, user_ids), invalid)
 
 
 def _parse(request: ExportRequest) -> tuple[list[str], list[Alias], str | None, str | None]:
@@ -68,6 +69,17 @@ def _parse(request: ExportRequest) -> tuple[list[str], list[Alias], str | None, 
         fields.optional_identifier(request.device_id, "device_id"),
         fields.optional_identifier(request.braze_id, "braze_id"),
     )
+
+
+def exported_users(
+    session: Session, user_ids: list[int], wanted: Collection[str] | None = None
+) -> list[dict[str, Any]]:
+    """Users as exports show them, in the order given, with only the ``wanted`` fields
+    (all when None). Shared by ``/users/export/ids`` and segment exports."""
+    users = _exported(session, user_ids)
+    if wanted is None:
+        return users
+    return [{name: user[name] for name in wanted} for user in users]
 
 
 def _exported(session: Session, user_ids: list[int]) -> list[dict[str, Any]]:
