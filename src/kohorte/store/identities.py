@@ -1,6 +1,10 @@
 """Which user holds an identifier: the one home of these lookups, for the users services and
 the cohort matcher alike; one query per identifier kind, whatever the batch size.
 
+An external id is a user's primary one or a *deprecated* one (renamed away from, kept in
+``deprecated_external_ids`` until removed): both address the user, so every lookup by external
+id, the partner matcher's included, reads both.
+
 Each kind has one query (``*_holders``: identifier and user id, for a batch given as one
 parameter); the lookups run it and map identifiers to users, and partner syncs whose identifiers
 are distinct put it inside their write (``matched_users``), so it is written once.
@@ -14,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from kohorte.store.batches import batch_pairs, in_batch
 from kohorte.store.models import User, UserAlias, UserDevice
+from kohorte.store.users_api_tables import DeprecatedExternalId
 
 AliasKey = tuple[str, str]  # (alias_label, alias_name)
 UserQuery = Select[int]  # one column, user_id
@@ -32,14 +37,23 @@ class Identifiers(NamedTuple):
 users = User.__table__.c
 devices = UserDevice.__table__.c
 aliases_ = UserAlias.__table__.c
+deprecated = DeprecatedExternalId.__table__.c
 
 
 def external_id_holders(
     session: Session, workspace_id: str, external_ids: Collection[str]
 ) -> Select[str, int]:
-    return select(users.external_id, users.id).where(
+    """Primary and deprecated holders in one statement: two probes of a unique index per id.
+    An id is never both (a rename refuses any id in use), so each matches at most one row."""
+    primary = select(users.external_id, users.id).where(
         users.workspace_id == workspace_id, in_batch(session, users.external_id, external_ids)
     )
+    renamed = select(deprecated.external_id, deprecated.user_id).where(
+        deprecated.workspace_id == workspace_id,
+        in_batch(session, deprecated.external_id, external_ids),
+    )
+    both = union_all(primary, renamed).subquery()
+    return select(both.c.external_id, both.c.id)
 
 
 def anonymous_device_holders(
