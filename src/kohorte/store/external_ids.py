@@ -26,7 +26,7 @@ def primary_holders(
             users.workspace_id == workspace_id, in_batch(session, users.external_id, external_ids)
         )
     )
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 def deprecated_holders(
@@ -40,7 +40,7 @@ def deprecated_holders(
             in_batch(session, deprecated.external_id, external_ids),
         )
     )
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 def set_primary(session: Session, primary_of: Mapping[int, str]) -> None:
