@@ -10,11 +10,13 @@ from tests.users_helpers import post
 
 
 def renamed(api: Api, client: TestClient, *cohort_ids: str) -> Integration:
-    """"old" was renamed to "new"; "other" exists; the cohorts are named."""
+    """ "old" was renamed to "new"; "other" exists; the cohorts are named."""
     integration = api.integration()
     api.track(integration.workspace, "old", "other")
     body = {"external_id_renames": [{"current_external_id": "old", "new_external_id": "new"}]}
-    assert post(client, integration.workspace, "/users/external_ids/rename", body).status_code == 201
+    assert (
+        post(client, integration.workspace, "/users/external_ids/rename", body).status_code == 201
+    )
     for cohort_id in cohort_ids:
         api.expect(api.name_cohort(integration, cohort_id), 201)
     return integration
@@ -33,9 +35,7 @@ def unmatched(api: Api, integration: Integration, cohort_id: str) -> list[Any]:
     return [(i["kind"], i["value"], i["reason"]) for i in identifiers]
 
 
-def test_deprecated_id_is_matched_then_unmatched_once_removed(
-    client: TestClient, api: Api
-) -> None:
+def test_deprecated_id_is_matched_then_unmatched_once_removed(client: TestClient, api: Api) -> None:
     integration = renamed(api, client, "c")
     added = api.synced(integration, "c", {"user_ids": ["old", "other"]})
     assert (added["added"], added["unmatched"]) == (2, 0)
@@ -65,9 +65,7 @@ def test_replayed_changes_match_the_deprecated_id_too(client: TestClient, api: A
     assert api.cohort(integration, "c")["size"] == 2
 
 
-def test_deprecated_and_primary_id_of_one_user_in_one_change(
-    client: TestClient, api: Api
-) -> None:
+def test_deprecated_and_primary_id_of_one_user_in_one_change(client: TestClient, api: Api) -> None:
     integration = renamed(api, client, "c")
     result = api.synced(integration, "c", {"user_ids": ["old", "new"]})
     assert (result["added"], result["unmatched"]) == (1, 0)

@@ -50,9 +50,7 @@ def test_rename_makes_the_new_id_primary_and_keeps_the_old_one(
     assert user(client, workspace, "old") == after
 
 
-def test_refused_renames_are_reported_and_the_rest_applied(
-    client: TestClient, api: Api
-) -> None:
+def test_refused_renames_are_reported_and_the_rest_applied(client: TestClient, api: Api) -> None:
     workspace = renamed_workspace(api, client)
     api.track(workspace, "third")
     result = rename(
@@ -93,9 +91,7 @@ def test_renames_apply_in_order(client: TestClient, api: Api) -> None:
         assert user(client, workspace, external_id)["external_id"] == "c"
 
 
-def test_a_deprecated_id_addresses_its_user_in_the_users_api(
-    client: TestClient, api: Api
-) -> None:
+def test_a_deprecated_id_addresses_its_user_in_the_users_api(client: TestClient, api: Api) -> None:
     workspace = renamed_workspace(api, client)
     post(client, workspace, "/users/track", {"attributes": [{"external_id": "old", "plan": "x"}]})
     import_body(client, workspace, ndjson({"external_id": "old", "attributes": {"city": "Oslo"}}))
@@ -138,7 +134,9 @@ def test_a_removed_id_can_be_renamed_onto_again(client: TestClient, api: Api) ->
     assert rename(client, workspace, ("other", "old"))["rename_errors"][0][0] == "other"
     remove(client, workspace, "old")
     assert rename(client, workspace, ("other", "old"))["external_ids"] == ["other"]
-    assert user(client, workspace, "old")["braze_id"] == user(client, workspace, "other")["braze_id"]
+    assert (
+        user(client, workspace, "old")["braze_id"] == user(client, workspace, "other")["braze_id"]
+    )
 
 
 def test_deprecated_ids_belong_to_their_workspace(client: TestClient, api: Api) -> None:
@@ -153,7 +151,10 @@ def test_deprecated_ids_belong_to_their_workspace(client: TestClient, api: Api) 
 @pytest.mark.parametrize(
     ("path", "body"),
     [
-        (RENAME, {"external_id_renames": [{"current_external_id": "a", "new_external_id": "b"}] * 51}),
+        (
+            RENAME,
+            {"external_id_renames": [{"current_external_id": "a", "new_external_id": "b"}] * 51},
+        ),
         (REMOVE, {"external_ids": ["a"] * 51}),
     ],
 )
@@ -218,7 +219,12 @@ def test_a_key_without_the_permission_is_403(
 ) -> None:
     workspace = api.create_workspace()
     api.track(workspace, "a")
-    others = ["users.track", "users.merge", "users.external_ids.rename", "users.external_ids.remove"]
+    others = [
+        "users.track",
+        "users.merge",
+        "users.external_ids.rename",
+        "users.external_ids.remove",
+    ]
     limited = [p for p in others if p != permission]
     key = WorkspaceHandle(workspace.id, api.create_rest_key(workspace.id, limited))
     assert post(client, key, path, body).status_code == 403
