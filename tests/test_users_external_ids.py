@@ -11,6 +11,7 @@ from tests.test_users_import import import_body, ndjson
 from tests.users_helpers import alias, exported, post, user
 
 RENAME = "/users/external_ids/rename"
+ONE_RENAME = {"current_external_id": "a", "new_external_id": "b"}
 REMOVE = "/users/external_ids/remove"
 
 

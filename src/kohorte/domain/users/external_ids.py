@@ -42,6 +42,18 @@ def rename(session: Session, workspace_id: str, renames: Sequence[Rename]) -> Ou
     named = {r.current_external_id for r in renames} | {r.new_external_id for r in renames}
     primary = store.primary_holders(session, workspace_id, named)
     deprecated = store.deprecated_holders(session, workspace_id, named)
+    outcome, renamed = _replay(renames, primary, deprecated)
+    users = set(renamed.values())
+    store.set_primary(session, {user: ext for ext, user in primary.items() if user in users})
+    store.add_deprecated(session, workspace_id, renamed)
+    return outcome
+
+
+def _replay(
+    renames: Sequence[Rename], primary: dict[str, int], deprecated: dict[str, int]
+) -> tuple[Outcome, dict[str, int]]:
+    """Apply the renames in order to the holders (changed in place); the outcome and the ids
+    that became deprecated, each with its user."""
     outcome, renamed = Outcome(), dict[str, int]()
     for entry in renames:
         reason = _rename_refusal(entry, primary, deprecated)
@@ -52,11 +64,7 @@ def rename(session: Session, workspace_id: str, renames: Sequence[Rename]) -> Ou
         primary[entry.new_external_id] = deprecated[entry.current_external_id] = user
         renamed[entry.current_external_id] = user
         outcome.done.append(entry.current_external_id)
-    store.set_primary(
-        session, {user: ext for ext, user in primary.items() if user in renamed.values()}
-    )
-    store.add_deprecated(session, workspace_id, renamed)
-    return outcome
+    return outcome, renamed
 
 
 def _rename_refusal(
