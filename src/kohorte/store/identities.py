@@ -16,7 +16,7 @@ from typing import NamedTuple
 from sqlalchemy import Select, false, literal, select, tuple_, union_all
 from sqlalchemy.orm import Session
 
-from kohorte.store.batches import batch_pairs, in_batch
+from kohorte.store.batches import batch_pairs, batch_rows, in_batch
 from kohorte.store.models import User, UserAlias, UserDevice
 from kohorte.store.users_api_tables import DeprecatedExternalId
 
@@ -48,9 +48,11 @@ def external_id_holders(
     primary = select(users.external_id, users.id).where(
         users.workspace_id == workspace_id, in_batch(session, users.external_id, external_ids)
     )
+    # IN, not in_batch's ANY: a read locks nothing, and the planner may then hash the batch
+    # against the few deprecated ids instead of probing the index once per id.
     renamed = select(deprecated.external_id, deprecated.user_id).where(
         deprecated.workspace_id == workspace_id,
-        in_batch(session, deprecated.external_id, external_ids),
+        deprecated.external_id.in_(batch_rows(session, list(set(external_ids)), False)),
     )
     both = union_all(primary, renamed).subquery()
     return select(both.c.external_id, both.c.id)
