@@ -182,3 +182,41 @@ def test_a_key_without_the_permission_is_403(client: TestClient, api: Api) -> No
     assert response.status_code == 403
     allowed = WorkspaceHandle(workspace.id, api.create_rest_key(workspace.id, ["users.merge"]))
     assert merge(client, allowed, pair(ext("a"), ext("b"))) == {"message": "success"}
+
+
+IDENTITY_PATHS = (
+    "/users/merge",
+    "/users/external_ids/rename",
+    "/users/external_ids/remove",
+    "/users/alias/update",
+)
+
+
+def test_openapi_describes_every_field_of_these_bodies(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    schemas = document["components"]["schemas"]
+
+    def undescribed(name: str, seen: set[str]) -> list[str]:
+        if name in seen:
+            return []
+        seen.add(name)
+        missing = []
+        for field, spec in schemas[name].get("properties", {}).items():
+            if "description" not in spec:
+                missing.append(f"{name}.{field}")
+            for ref in _refs(spec):
+                missing += undescribed(ref, seen)
+        return missing
+
+    for path in IDENTITY_PATHS:
+        body = document["paths"][path]["post"]["requestBody"]["content"]["application/json"]
+        assert undescribed(body["schema"]["$ref"].rsplit("/", 1)[-1], set()) == [], path
+
+
+def _refs(spec: Any) -> list[str]:
+    if isinstance(spec, dict):
+        own = [spec["$ref"].rsplit("/", 1)[-1]] if "$ref" in spec else []
+        return own + [ref for value in spec.values() for ref in _refs(value)]
+    if isinstance(spec, list):
+        return [ref for value in spec for ref in _refs(value)]
+    return []
