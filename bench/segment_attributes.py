@@ -15,6 +15,7 @@ import json
 import random
 import secrets
 import time
+from functools import partial
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -137,7 +138,7 @@ def main() -> None:
                 session.commit()
             path = f"/segments/{segment_id}/size"
             size = client.get(path, headers=headers).json()["size"]
-            first, warm = timed(lambda path=path: client.get(path, headers=headers), args.runs)
+            first, warm = timed(partial(client.get, path, headers=headers), args.runs)
             print(f"A AND {name:>32}: size {size:>7,}  first {first:7.1f} ms  warm {warm:7.1f} ms")
             explain(engine, workspace_id, segment_id)
     engine.dispose()

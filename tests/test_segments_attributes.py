@@ -70,12 +70,25 @@ CASES = [
     ({"and": [leaf("c1"), attribute_leaf("n", "equals", 5)]}, {"int5"}),
     ({"and": [leaf("c1"), attribute_leaf("n", "not_exists")]}, {"none"}),
     ({"and": [leaf("c1", "excludes_value"), attribute_leaf("n", "equals", 5)]}, {"float5"}),
-    ({"or": [leaf("c1"), attribute_leaf("flag", "exists")]}, {"int5", "str5", "big", "none", "bool"}),
     (
-        {"and": [leaf("c1"), {"or": [attribute_leaf("n", "equals", "5"), attribute_leaf("n", "greater_than", 6)]}]},
+        {"or": [leaf("c1"), attribute_leaf("flag", "exists")]},
+        {"int5", "str5", "big", "none", "bool"},
+    ),
+    (
+        {
+            "and": [
+                leaf("c1"),
+                {
+                    "or": [
+                        attribute_leaf("n", "equals", "5"),
+                        attribute_leaf("n", "greater_than", 6),
+                    ]
+                },
+            ]
+        },
         {"str5", "big"},
     ),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("tree", "expected"), CASES)
@@ -104,7 +117,8 @@ def test_pages_return_every_member_exactly_once(api: Api) -> None:
             listed = external_ids(
                 api.walk_pages(f"/segments/{segment_id}/users", world.headers, limit)
             )
-            assert len(listed) == len(set(listed)) and set(listed) == expected
+            assert len(listed) == len(set(listed))
+            assert set(listed) == expected
 
 
 def test_a_page_after_a_cursor_starts_after_it(world: Universe) -> None:
@@ -117,7 +131,7 @@ def test_a_page_after_a_cursor_starts_after_it(world: Universe) -> None:
     rest = world.api.walk_pages(path, world.headers, 1, {"cursor": first["next_cursor"]})
     listed = external_ids(first["users"]) + external_ids(rest)
     assert sorted(listed) == ["big", "int5", "str5"]
-    beyond = {"limit": 10, "cursor": encode_cursor(10**12)}
+    beyond: dict[str, str | int] = {"limit": 10, "cursor": encode_cursor(10**12)}
     assert world.api.client.get(path, params=beyond, headers=world.headers).json()["users"] == []
 
 
@@ -197,7 +211,8 @@ def test_data_series_is_reachable_and_refuses_attribute_filters(world: Universe)
     params = {"segment_id": cohorts_only, "length": "2"}
     series = world.api.client.get("/segments/data_series", params=params, headers=world.headers)
     body = world.api.expect(series, 200)
-    assert body["message"] == "success" and [p["size"] for p in body["data"]][-1] == 4
+    assert body["message"] == "success"
+    assert [p["size"] for p in body["data"]][-1] == 4
     params["segment_id"] = with_attributes
     refused = world.api.client.get("/segments/data_series", params=params, headers=world.headers)
     assert refused.status_code == 400
@@ -216,4 +231,5 @@ def test_cohort_only_segments_still_read_history(world: Universe) -> None:
     future = world.api.client.get(
         f"/segments/{segment_id}/size", params=params, headers=world.headers
     )
-    assert future.status_code == 400 and "future" in future.json()["message"]
+    assert future.status_code == 400
+    assert "future" in future.json()["message"]

@@ -54,10 +54,13 @@ cohort_leaves = st.builds(
 FILTERS = st.recursive(
     st.one_of(attribute_leaves(), cohort_leaves),
     lambda children: st.dictionaries(
-        st.sampled_from(["and", "or"]), st.lists(children, min_size=1, max_size=3), min_size=1, max_size=1
+        st.sampled_from(["and", "or"]),
+        st.lists(children, min_size=1, max_size=3),
+        min_size=1,
+        max_size=1,
     ),
     max_leaves=6,
-)  # fmt: skip
+)
 
 
 @settings(
@@ -90,7 +93,8 @@ def test_segments_match_the_model(
         size = api.client.get(f"/segments/{segment_id}/size", headers=world.headers)
         assert api.expect(size, 200)["size"] == len(expected), tree
         listed = external_ids(api.walk_pages(f"/segments/{segment_id}/users", world.headers, limit))
-        assert len(listed) == len(set(listed)) and set(listed) == expected, tree
+        assert len(listed) == len(set(listed)), tree
+        assert set(listed) == expected, tree
         export = api.client.get(f"/segments/{segment_id}/export", headers=world.headers)
         lines = [json.loads(line) for line in export.text.splitlines()]
         assert sorted(external_ids(lines)) == sorted(expected), tree
