@@ -8,9 +8,10 @@ operators are the exact negations of the positive ones.
 PostgreSQL (``users.custom_attributes`` is JSONB) uses only operators whose selectivity the
 planner estimates from the column's statistics (``@>``, ``@@``, ``?``): with the functions
 (``->``, ``jsonb_typeof``) it guessed 0.5 % of the users for any test and chose nested loops
-over half a million rows. ``@>`` is also what the GIN index ``ix_users_custom_attributes``
-serves. Containment is typed as the rules want: ``{"a": "5"} @> {"a": 5}`` is false, numbers
-compare numerically, and ``{"a": [5]} @> {"a": 5}`` is false (no unwrapping below the top).
+over half a million rows. (``@>`` is also what a GIN index would serve; there is none, see
+docs-attrseg.md: the values segments test are too common for it to help.) Containment is
+typed as the rules want: ``{"a": "5"} @> {"a": 5}`` is false, numbers compare numerically,
+and ``{"a": [5]} @> {"a": 5}`` is false (no unwrapping below the top).
 
 SQLite (JSON text) reads the attribute with ``json_each`` by key, so that any name works (its
 path syntax cannot quote a name holding a double quote), and checks the JSON type it reports.
