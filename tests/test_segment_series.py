@@ -153,5 +153,6 @@ def _mapped(tree: Node, pks: dict[int, int]) -> Node:
     if isinstance(tree, CohortTest):
         pk = None if tree.cohort_pk is None else pks.get(tree.cohort_pk, 10**9)
         return CohortTest(pk, 0, tree.includes)
+    assert isinstance(tree, Every | Some)
     children = tuple(_mapped(child, pks) for child in tree.children)
     return Every(children) if isinstance(tree, Every) else Some(children)

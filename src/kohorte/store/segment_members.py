@@ -12,6 +12,11 @@ member at T of a cohort holding a stay with entered_at <= T < left_at (left_at n
 open). Stays of one user in one cohort never overlap, so a walk meets each user at most once.
 Without ``as_of``, the open stays are read through their partial index.
 
+Custom-attribute leaves (``AttributeTest``, compiled per dialect in ``store.segment_attributes``)
+test the walked user's row: a walk over a cohort then joins ``users`` on the user id, once,
+whatever the number of attribute leaves. Attributes have no history: the domain refuses them
+under ``as_of``.
+
 Walking a cohort relies on kohorte's rule that a cohort holds only users of its own workspace.
 """
 
@@ -20,11 +25,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Select, and_, exists, false, func, or_, select, true
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Engine,
+    Select,
+    and_,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from kohorte.store.database import read_only_session
 from kohorte.store.models import CohortMembership, User
+from kohorte.store.segment_attributes import AttributeTest, attribute_condition
 from kohorte.store.user_views import UserView, user_views
 
 
@@ -48,7 +68,7 @@ class Some:
     children: tuple["Node", ...]
 
 
-Node = CohortTest | Every | Some
+Node = CohortTest | AttributeTest | Every | Some
 
 
 @dataclass(frozen=True)
@@ -62,10 +82,21 @@ class Selection:
 
 @dataclass(frozen=True)
 class _Walk:
+    source: Any  # the users table, or the aliased stays of the driving cohort
     user_id: ColumnElement[int]
     scope: ColumnElement[bool]
     # The leaf the walk itself satisfies; testing it again would cost a join.
     implied: CohortTest | None
+    # The walked user's custom attributes (None: the filter tests none).
+    attributes: ColumnElement[Any] | None = None
+    # The walked user's row when a cohort walk joins ``users`` (aliased User).
+    person: Any = None
+
+    def select(self, *columns: Any) -> Select[Any]:
+        query = select(*columns).select_from(self.source)
+        if self.person is None:
+            return query
+        return query.join(self.person, self.person.id == self.user_id)
 
 
 def count_members(session: Session, selection: Selection) -> int:
@@ -95,15 +126,17 @@ def member_views(engine: Engine, selection: Selection, batch: int) -> Iterator[l
 
 def page_statement(selection: Selection, after: int | None, limit: int) -> Select[Any]:
     walk = _walk(selection)
-    query = select(walk.user_id).where(walk.scope, _condition(selection, walk, after))
+    query = walk.select(walk.user_id).where(walk.scope, _condition(selection, walk, after))
     if after is not None:
         query = query.where(walk.user_id > after)
+        if walk.person is not None:  # not carried across the join (see _in_cohort)
+            query = query.where(walk.person.id > after)
     return query.order_by(walk.user_id).limit(limit)
 
 
 def count_statement(selection: Selection) -> Select[Any]:
     walk = _walk(selection)
-    return select(func.count()).where(walk.scope, _condition(selection, walk, None))
+    return walk.select(func.count()).where(walk.scope, _condition(selection, walk, None))
 
 
 def _walk(selection: Selection) -> _Walk:
@@ -113,10 +146,25 @@ def _walk(selection: Selection) -> _Walk:
         scope = User.workspace_id == selection.workspace_id
         if selection.as_of is not None:
             scope = and_(scope, User.created_at <= selection.as_of)
-        return _Walk(User.id.expression, scope, None)
+        attributes = (
+            User.custom_attributes.expression if _tests_attributes(selection.tree) else None
+        )
+        return _Walk(User, User.id.expression, scope, None, attributes)
     walked = aliased(CohortMembership, name="walked")
     scope = _stay_holds(walked, driver.cohort_pk, selection.as_of)
-    return _Walk(walked.user_id.expression, scope, driver)
+    if not _tests_attributes(selection.tree):
+        return _Walk(walked, walked.user_id.expression, scope, driver)
+    person = aliased(User, name="walked_user")
+    attributes = person.custom_attributes.expression
+    return _Walk(walked, walked.user_id.expression, scope, driver, attributes, person)
+
+
+def _tests_attributes(tree: Node) -> bool:
+    if isinstance(tree, AttributeTest):
+        return True
+    if isinstance(tree, CohortTest):
+        return False
+    return any(_tests_attributes(child) for child in tree.children)
 
 
 def _stay_holds(stays: Any, cohort_pk: int, as_of: datetime | None) -> ColumnElement[bool]:
@@ -148,6 +196,9 @@ def _compiled(
 ) -> ColumnElement[bool]:
     if isinstance(tree, CohortTest):
         return _leaf(tree, walk, after, as_of)
+    if isinstance(tree, AttributeTest):
+        assert walk.attributes is not None  # _walk provides them whenever a leaf tests one
+        return _AttributeMatch(tree, walk.attributes)
     children = [_compiled(child, walk, after, as_of) for child in tree.children]
     return and_(*children) if isinstance(tree, Every) else or_(*children)
 
@@ -177,3 +228,22 @@ def _in_cohort(
     if after is not None:
         conditions.append(stays.user_id > after)
     return exists().where(*conditions).correlate_except(stays)
+
+
+class _AttributeMatch(ColumnElement[bool]):
+    """An attribute test, compiled for the dialect the statement is compiled for, so that
+    the statements above stay dialect-free (``store.segment_attributes``)."""
+
+    type = Boolean()
+    inherit_cache = False  # holds a dataclass the statement cache cannot key on
+
+    def __init__(self, test: AttributeTest, attributes: ColumnElement[Any]) -> None:
+        self.test = test
+        self.attributes = attributes
+
+
+@compiles(_AttributeMatch)
+def _compile_attribute_match(element: _AttributeMatch, compiler: SQLCompiler, **kw: Any) -> str:
+    postgresql = compiler.dialect.name == "postgresql"
+    condition = attribute_condition(element.test, element.attributes, postgresql)
+    return compiler.process(condition, **kw)

@@ -42,6 +42,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from kohorte.store.dialect import is_postgresql
 from kohorte.store.membership_history import day_counts
 from kohorte.store.models import Cohort, CohortMembership, User
+from kohorte.store.segment_attributes import AttributeTest
 from kohorte.store.segment_members import CohortTest, Every, Node, Selection, count_members
 
 # Beyond these the terms (up to 2^k of them) cost more than one count per instant.
@@ -183,9 +184,10 @@ class _Series:
 
 
 def signed_terms(tree: Node) -> dict[Term, int] | None:
-    """The filter as {term: coefficient}; None when it names too many cohorts for terms."""
+    """The filter as {term: coefficient}; None when it names too many cohorts for terms, or
+    tests custom attributes (which have no history: the domain refuses series of them)."""
     cohorts = sorted(_cohorts_of(tree))
-    if len(cohorts) > MAX_COHORTS:
+    if len(cohorts) > MAX_COHORTS or _tests_attributes(tree):
         return None
     truth = {
         subset: _holds(tree, set(subset))
@@ -203,13 +205,23 @@ def _coefficient(truth: dict[Term, int], subset: Term) -> int:
     return sum((-1) ** (len(subset) - len(t)) * truth[t] for t in inner)
 
 
+def _tests_attributes(tree: Node) -> bool:
+    if isinstance(tree, AttributeTest | CohortTest):
+        return isinstance(tree, AttributeTest)
+    return any(_tests_attributes(child) for child in tree.children)
+
+
 def _cohorts_of(tree: Node) -> set[int]:
+    if isinstance(tree, AttributeTest):
+        return set()
     if isinstance(tree, CohortTest):
         return set() if tree.cohort_pk is None else {tree.cohort_pk}
     return set().union(*(_cohorts_of(child) for child in tree.children))
 
 
 def _holds(tree: Node, member_of: set[int]) -> int:
+    if isinstance(tree, AttributeTest):  # never reached: signed_terms declines such filters
+        raise TypeError("custom attribute tests have no terms")
     if isinstance(tree, CohortTest):
         inside = tree.cohort_pk is not None and tree.cohort_pk in member_of
         return int(inside == tree.includes)

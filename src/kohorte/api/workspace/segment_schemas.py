@@ -1,9 +1,9 @@
 """Request and response bodies of the segment endpoints."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, StrictBool, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation, StrictBool, StrictStr
 
 
 class AliasOut(BaseModel):
@@ -24,20 +24,87 @@ class UserOut(BaseModel):
     devices: list[DeviceOut]
 
 
+class CohortFilter(BaseModel):
+    """A leaf testing membership of one partner cohort."""
+
+    filter: str = Field(
+        description="'<partner>_cohorts', e.g. 'amplitude_cohorts'", examples=["amplitude_cohorts"]
+    )
+    op: Literal["includes_value", "excludes_value"] = Field(
+        description="includes_value: members of the cohort; excludes_value: everyone else."
+    )
+    value: str = Field(description="The partner's cohort id.")
+
+
+class AttributeFilter(BaseModel):
+    """A leaf testing a custom attribute. Values are typed: a value only matches stored values
+    of its own JSON type ("5" never equals 5; booleans are not numbers), includes_value looks
+    only into stored arrays. A user without the attribute matches only not_equals, not_exists
+    and excludes_value, which are the exact negations of equals, exists and includes_value."""
+
+    filter: Literal["custom_attribute"] = Field(description="Always 'custom_attribute'.")
+    attribute: str = Field(description="The custom attribute's name.")
+    op: Literal[
+        "equals",
+        "not_equals",
+        "greater_than",
+        "less_than",
+        "exists",
+        "not_exists",
+        "includes_value",
+        "excludes_value",
+    ] = Field(description="How the attribute is tested.")
+    value: str | float | bool | None = Field(
+        default=None,
+        description=(
+            "equals, not_equals: a string, number or boolean; greater_than, less_than: a "
+            "number; includes_value, excludes_value (the attribute is an array): a string or "
+            "number; exists, not_exists: none (the key must be absent). Numbers are finite "
+            "and at most 1e18 in magnitude."
+        ),
+    )
+
+
+class AndFilter(BaseModel):
+    """Members of every filter listed."""
+
+    and_: list["SegmentFilter"] = Field(alias="and", min_length=1, description="Filters.")
+
+
+class OrFilter(BaseModel):
+    """Members of at least one filter listed."""
+
+    or_: list["SegmentFilter"] = Field(alias="or", min_length=1, description="Filters.")
+
+
+# What OpenAPI shows of a filter. The body keeps the JSON as sent (SkipValidation): the segment
+# service checks it, naming the place of whatever is wrong (``filter.and[1].value``).
+SegmentFilter = CohortFilter | AttributeFilter | AndFilter | OrFilter
+FilterField = Annotated[
+    SkipValidation[SegmentFilter],
+    Field(
+        description=(
+            'A cohort or custom-attribute leaf, or {"and": [...]} / {"or": [...]} of '
+            "filters, nested at most 8 levels, at most 64 leaves."
+        )
+    ),
+]
+
+
 class SegmentIn(BaseModel):
     """A segment as created or replaced; ``filter`` is checked by the segment service."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: StrictStr
-    filter: Any
+    filter: FilterField
     analytics_tracking_enabled: StrictBool = False
 
 
 class PreviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    filter: Any
+    filter: FilterField
     # An ISO-8601 time in the past: evaluate over the memberships as they stood then.
     as_of: StrictStr | None = None
 

@@ -1,10 +1,13 @@
 """A filter in words, as segment details show it: "Amplitude Cohorts includes 'Power users'"."""
 
+from kohorte.domain.segments.attributes import AttributeLeaf, describe_attribute
 from kohorte.domain.segments.filters import Filter, Leaf
 from kohorte.domain.segments.resolution import Resolved
 
 
 def describe(tree: Filter, resolved: Resolved) -> str:
+    if isinstance(tree, AttributeLeaf):
+        return describe_attribute(tree)
     if isinstance(tree, Leaf):
         return _describe_leaf(tree, resolved)
     joiner = f" {tree.operator.upper()} "
@@ -14,7 +17,7 @@ def describe(tree: Filter, resolved: Resolved) -> str:
 def _describe_part(tree: Filter, resolved: Resolved) -> str:
     # Nested combinations are bracketed so that "A AND (B OR C)" reads unambiguously.
     text = describe(tree, resolved)
-    return text if isinstance(tree, Leaf) else f"({text})"
+    return text if isinstance(tree, Leaf | AttributeLeaf) else f"({text})"
 
 
 def _describe_leaf(leaf: Leaf, resolved: Resolved) -> str:

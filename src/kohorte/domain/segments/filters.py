@@ -1,8 +1,10 @@
 """Segment filters: the JSON a client sends, checked for shape and turned into a tree.
 
 A leaf names one partner cohort, ``{"filter": "<partner>_cohorts", "op": "includes_value" |
-"excludes_value", "value": "<cohort_id>"}``; ``{"and": [...]}`` and ``{"or": [...]}`` combine
-filters. Whether the partner and cohort exist is checked later, against the store.
+"excludes_value", "value": "<cohort_id>"}``, or tests a custom attribute
+(``{"filter": "custom_attribute", ...}``, see ``segments.attributes``); ``{"and": [...]}`` and
+``{"or": [...]}`` combine filters. Whether the partner and cohort exist is checked later,
+against the store.
 """
 
 from dataclasses import dataclass, field
@@ -10,6 +12,13 @@ from typing import Any, Literal
 
 from kohorte.domain.errors import InvalidInput
 from kohorte.domain.partners import PARTNER_NAME
+from kohorte.domain.segments.attributes import (
+    ATTRIBUTE_FILTER,
+    AttributeLeaf,
+    attribute_json,
+    json_type,
+    parse_attribute_leaf,
+)
 from kohorte.domain.text import is_valid_cohort_id
 
 # Bounds that no real segment comes near and that keep the compiled SQL small.
@@ -43,7 +52,7 @@ class Combination:
     children: tuple["Filter", ...]
 
 
-Filter = Leaf | Combination
+Filter = Leaf | AttributeLeaf | Combination
 
 
 def parse_filter(raw: object) -> Filter:
@@ -53,6 +62,8 @@ def parse_filter(raw: object) -> Filter:
 
 def filter_json(tree: Filter) -> dict[str, Any]:
     """The normalised JSON of a filter: exactly the keys above, in that order."""
+    if isinstance(tree, AttributeLeaf):
+        return attribute_json(tree)
     if isinstance(tree, Leaf):
         operator = "includes_value" if tree.includes else "excludes_value"
         return {
@@ -64,14 +75,25 @@ def filter_json(tree: Filter) -> dict[str, Any]:
 
 
 def leaves(tree: Filter) -> list[Leaf]:
+    """The cohort leaves, in the order they are written."""
+    if isinstance(tree, AttributeLeaf):
+        return []
     if isinstance(tree, Leaf):
         return [tree]
     return [leaf for child in tree.children for leaf in leaves(child)]
 
 
+def attribute_leaves(tree: Filter) -> list[AttributeLeaf]:
+    if isinstance(tree, AttributeLeaf):
+        return [tree]
+    if isinstance(tree, Leaf):
+        return []
+    return [leaf for child in tree.children for leaf in attribute_leaves(child)]
+
+
 def shown(value: object) -> str:
     """A value quoted for an error message: escaped (never NUL or a lone surrogate) and short."""
-    text = repr(value) if isinstance(value, str) else f"a {_json_type(value)}"
+    text = repr(value) if isinstance(value, str) else f"a {json_type(value)}"
     return text if len(text) <= SHOWN_CHARACTERS else text[: SHOWN_CHARACTERS - 3] + "..."
 
 
@@ -106,11 +128,15 @@ class _Parser:
             ),
         )
 
-    def leaf(self, raw: dict[str, Any], path: str) -> Leaf:
-        _check_leaf_keys(raw, path)
+    def leaf(self, raw: dict[str, Any], path: str) -> Leaf | AttributeLeaf:
         self.leaf_count += 1
         if self.leaf_count > MAX_LEAVES:
-            raise InvalidInput(f"{path}: a filter may name at most {MAX_LEAVES} cohorts")
+            raise InvalidInput(
+                f"{path}: a filter may name at most {MAX_LEAVES} cohorts and attributes"
+            )
+        if raw.get("filter") == ATTRIBUTE_FILTER:
+            return parse_attribute_leaf(raw, path)
+        _check_leaf_keys(raw, path)
         partner = _partner_of(raw["filter"], f"{path}.filter")
         includes = _includes(raw["op"], f"{path}.op")
         if not is_valid_cohort_id(raw["value"]):
@@ -142,7 +168,8 @@ def _partner_of(name: object, path: str) -> str:
     if not PARTNER_NAME.fullmatch(partner):
         raise InvalidInput(
             f"{path}: unknown filter {shown(name)}; cohort filters are named "
-            f"'<partner>_cohorts', e.g. 'amplitude_cohorts'"
+            f"'<partner>_cohorts', e.g. 'amplitude_cohorts', attribute filters "
+            f"{ATTRIBUTE_FILTER!r}"
         )
     return partner
 
@@ -153,15 +180,3 @@ def _includes(operator: object, path: str) -> bool:
             f"{path}: unknown operator {shown(operator)}; use 'includes_value' or 'excludes_value'"
         )
     return OPERATORS[operator]
-
-
-def _json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, dict):
-        return "object"
-    return "array" if isinstance(value, list) else type(value).__name__

@@ -4,6 +4,10 @@ Cohorts are resolved in one query per filter. A new or changed filter must name 
 cohorts that exist (strict); a stored filter whose cohort has since disappeared is evaluated as
 if that cohort were empty, so a saved segment keeps answering. The store compiles the result
 (``store.segment_members``); nothing here is SQL.
+
+Custom attributes keep no history, so a filter that tests one is evaluated now only: reading it
+as of a past instant (``as_of``, ``/segments/data_series``) is a 400 naming the leaf, rather
+than an answer mixing past memberships with today's attributes.
 """
 
 from collections.abc import Mapping
@@ -13,8 +17,17 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from kohorte.domain.errors import InvalidInput
-from kohorte.domain.segments.filters import CohortRef, Filter, Leaf, leaves, shown
+from kohorte.domain.segments.attributes import AttributeLeaf
+from kohorte.domain.segments.filters import (
+    CohortRef,
+    Filter,
+    Leaf,
+    attribute_leaves,
+    leaves,
+    shown,
+)
 from kohorte.store import segments as store
+from kohorte.store.segment_attributes import AttributeTest
 from kohorte.store.segment_members import CohortTest, Every, Node, Selection, Some
 from kohorte.store.segments import CohortRow
 
@@ -50,10 +63,24 @@ def resolve_strictly(session: Session, workspace_id: str, tree: Filter) -> Resol
 def selection(
     workspace_id: str, tree: Filter, resolved: Resolved, as_of: datetime | None = None
 ) -> Selection:
+    if as_of is not None:
+        refuse_history(tree, "cannot be read as of a past time")
     return Selection(workspace_id, _node(tree, resolved), as_of)
 
 
+def refuse_history(tree: Filter, consequence: str) -> None:
+    """A 400 naming the first custom-attribute leaf, if the filter has one."""
+    found = attribute_leaves(tree)
+    if found:
+        raise InvalidInput(
+            f"{found[0].path}: custom attributes keep no history, so a segment filter that "
+            f"tests one {consequence}"
+        )
+
+
 def _node(tree: Filter, resolved: Resolved) -> Node:
+    if isinstance(tree, AttributeLeaf):
+        return AttributeTest(tree.attribute, tree.op, tree.value)
     if isinstance(tree, Leaf):
         cohort = resolved.cohorts.get(tree.cohort)
         if cohort is None:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from kohorte.domain import days, membership_history
 from kohorte.domain.errors import InvalidInput
-from kohorte.domain.segments.resolution import resolve, selection
+from kohorte.domain.segments.resolution import refuse_history, resolve, selection
 from kohorte.domain.segments.service import get_segment, stored_filter
 from kohorte.store import segment_series as store
 from kohorte.store.types import utcnow
@@ -45,11 +45,12 @@ def data_series(
         else days.parse_instant(request.ending_at, "ending_at", now)
     )
     segment = get_segment(session, workspace_id, request.segment_id)
+    tree = stored_filter(segment)
+    refuse_history(tree, "has no data series")
     first = days.days_before(ending.date(), length - 1, "ending_at")
     series_days = [first + timedelta(days=ahead) for ahead in range(length)]
     instants = [days.end_of(day) for day in series_days[:-1]] + [ending]
     membership_history.check_kept(session, instants[0], history_days, "the series' first day")
-    tree = stored_filter(segment)
     found = selection(workspace_id, tree, resolve(session, workspace_id, tree))
     sizes = store.sizes_at(session, found, instants, ends_now=request.ending_at is None)
     return [Point(day, size) for day, size in zip(series_days, sizes, strict=True)]
