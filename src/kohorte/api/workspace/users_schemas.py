@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, StrictStr
 
+from kohorte.domain.users.export import EXPORT_FIELDS
+
 JsonObject = dict[str, Any]
 
 
@@ -81,6 +83,12 @@ class ExportIn(BaseModel):
     user_aliases: list[Any] | None = None
     device_id: StrictStr | None = None
     braze_id: StrictStr | None = None
+    fields_to_export: list[str] | None = Field(
+        None,
+        description="The fields each user has, exactly: any of "
+        + ", ".join(EXPORT_FIELDS)
+        + ". Without it: the base fields, plus the standard fields and summaries a user has.",
+    )
 
 
 class ExportedAlias(BaseModel):
@@ -98,13 +106,34 @@ class ExportedCohort(BaseModel):
     name: str | None
 
 
+class ExportedSummary(BaseModel):
+    name: str = Field(description="The event name, or the product id of purchases")
+    first: datetime
+    last: datetime
+    count: int
+
+
 class ExportedUser(BaseModel):
-    external_id: str | None
-    braze_id: str
-    user_aliases: list[ExportedAlias]
-    devices: list[ExportedDevice]
-    cohorts: list[ExportedCohort]
-    custom_attributes: JsonObject
+    """Only the fields asked for in ``fields_to_export`` are present."""
+
+    external_id: str | None = None
+    braze_id: str | None = None
+    user_aliases: list[ExportedAlias] | None = None
+    devices: list[ExportedDevice] | None = None
+    cohorts: list[ExportedCohort] | None = None
+    custom_attributes: JsonObject | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    gender: str | None = None
+    dob: str | None = None
+    country: str | None = None
+    home_city: str | None = None
+    language: str | None = None
+    time_zone: str | None = None
+    custom_events: list[ExportedSummary] | None = None
+    purchases: list[ExportedSummary] | None = None
 
 
 class ExportOut(BaseModel):
