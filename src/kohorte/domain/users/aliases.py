@@ -5,14 +5,13 @@ an entry breaking either rule is skipped and reported, the others still apply.
 """
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kohorte.domain.errors import InvalidInput
 from kohorte.domain.users import fields
 from kohorte.domain.users.creation import create_alias_only_users
 from kohorte.domain.users.fields import Alias, Skipped
+from kohorte.domain.users.identify_requests import AliasNewRequest
 from kohorte.store import identities
 from kohorte.store import users as store
 
@@ -39,9 +38,12 @@ class _Plan:
     for_new_users: list[tuple[str, str]]
 
 
-def add_aliases(session: Session, workspace_id: str, entries: list[dict[str, Any]]) -> AliasResult:
-    fields.check_limit(entries, MAX_ALIASES, "user_aliases")
-    parsed = [_parse(index, entry) for index, entry in enumerate(entries)]
+def add_aliases(session: Session, workspace_id: str, request: AliasNewRequest) -> AliasResult:
+    fields.check_limit(request.user_aliases, MAX_ALIASES, "user_aliases")
+    parsed = [
+        (entry.external_id, Alias(label=entry.alias_label, name=entry.alias_name))
+        for entry in request.user_aliases
+    ]
     plan = _load(session, workspace_id, parsed)
     skipped = [
         Skipped(INPUT_ARRAY, index, reason)
@@ -51,16 +53,6 @@ def add_aliases(session: Session, workspace_id: str, entries: list[dict[str, Any
     store.add_aliases(session, workspace_id, plan.for_users)
     create_alias_only_users(session, workspace_id, plan.for_new_users)
     return AliasResult(len(parsed) - len(skipped), skipped)
-
-
-def _parse(index: int, entry: dict[str, Any]) -> tuple[str | None, Alias]:
-    where = f"{INPUT_ARRAY}[{index}]"
-    unknown = set(entry) - {"external_id", "alias_name", "alias_label"}
-    if unknown:
-        raise InvalidInput(f"{where} takes only external_id, alias_name and alias_label")
-    external_id = fields.optional_identifier(entry.get("external_id"), f"{where}.external_id")
-    alias_fields = {key: entry.get(key) for key in ("alias_name", "alias_label")}
-    return external_id, fields.alias(alias_fields, where)
 
 
 def _load(session: Session, workspace_id: str, parsed: list[tuple[str | None, Alias]]) -> _Plan:

@@ -1,0 +1,77 @@
+"""The body of ``/users/track``, checked by the models that the OpenAPI document shows.
+
+An attributes object names its user by exactly one identifier; every other key is a custom
+attribute (free-form, beside the identifier, as Braze's attributes object has them), checked
+and turned into updates here.
+"""
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+from kohorte.domain.errors import InvalidInput, placed
+from kohorte.domain.users.attributes import Update, parse_updates
+from kohorte.domain.users.fields import Alias, AliasRef, Flag, Identifier
+
+IDENTIFIER_KEYS = ("external_id", "user_alias", "braze_id")
+CUSTOM_ATTRIBUTES = (
+    "Custom attributes: any other key is a custom attribute of the user. A value is any JSON "
+    'value; null removes the attribute; {"inc": n} adds to a number; {"add": [...]} and '
+    '{"remove": [...]} change an array (a set).'
+)
+
+
+def _describe_custom_attributes(schema: dict[str, Any]) -> None:
+    schema["additionalProperties"] = {"description": CUSTOM_ATTRIBUTES}
+
+
+class AttributesEntry(BaseModel):
+    """One user's attribute changes, the user named by exactly one of its identifiers."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra=_describe_custom_attributes)
+
+    external_id: Identifier | None = Field(None, description="The user's external id")
+    user_alias: AliasRef | None = Field(None, description="One of the user's aliases")
+    braze_id: Identifier | None = Field(None, description="The user's braze_id (existing only)")
+    update_existing_only: Flag | None = Field(
+        None,
+        alias="_update_existing_only",
+        description="Only update an existing user; defaults to false with external_id, true "
+        "with user_alias",
+    )
+    _updates: list[Update] = PrivateAttr(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_identifier_and_custom_attributes(self) -> "AttributesEntry":
+        if len([key for key in IDENTIFIER_KEYS if getattr(self, key) is not None]) != 1:
+            raise placed(f" must name its user by exactly one of {', '.join(IDENTIFIER_KEYS)}")
+        try:
+            self._updates = parse_updates(dict(self.model_extra or {}), "")
+        except InvalidInput as error:
+            raise placed(error.message) from None
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(key for key in IDENTIFIER_KEYS if getattr(self, key) is not None)
+
+    @property
+    def alias(self) -> Alias | None:
+        return self.user_alias.alias() if self.user_alias is not None else None
+
+    @property
+    def only_existing(self) -> bool:
+        if self.update_existing_only is not None:
+            return self.update_existing_only
+        return self.kind != "external_id"
+
+    @property
+    def updates(self) -> list[Update]:
+        return self._updates
+
+
+class TrackRequest(BaseModel):
+    attributes: list[AttributesEntry] = Field(
+        description="At most 75 attributes objects, each naming its user by exactly one of "
+        "external_id, user_alias or braze_id"
+    )
