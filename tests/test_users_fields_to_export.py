@@ -14,7 +14,7 @@ from tests.support import Api, WorkspaceHandle
 from tests.users_helpers import alias, exported, post
 
 
-def a_user(api: Api) -> WorkspaceHandle:
+def a_user(api: Api, client: TestClient) -> WorkspaceHandle:
     integration = api.integration()
     workspace = integration.workspace
     api.track(workspace, "u1")
@@ -22,7 +22,7 @@ def a_user(api: Api) -> WorkspaceHandle:
     api.add_devices(workspace, [{"device_id": "d1", "external_id": "u1"}])
     api.sync(integration, "c1", [{"user_ids": ["u1"]}])
     body = {"attributes": [{"external_id": "u1", "vip": True}]}
-    post(api.client, workspace, "/users/track", body)
+    post(client, workspace, "/users/track", body)
     return workspace
 
 
@@ -33,14 +33,14 @@ def a_user(api: Api) -> WorkspaceHandle:
 def test_a_user_has_exactly_the_fields_asked_for(
     client: TestClient, api: Api, fields: list[str]
 ) -> None:
-    workspace = a_user(api)
+    workspace = a_user(api, client)
     full = exported(client, workspace, external_ids=["u1"])["users"][0]
     only = exported(client, workspace, external_ids=["u1"], fields_to_export=fields)["users"]
     assert only == [{name: full[name] for name in fields}]
 
 
 def test_fields_without_data_are_shown_empty_when_asked_for(client: TestClient, api: Api) -> None:
-    workspace = a_user(api)
+    workspace = a_user(api, client)
     fields = ["custom_events", "purchases", "first_name", "gender", "external_id"]
     users = exported(client, workspace, external_ids=["u1"], fields_to_export=fields)["users"]
     assert users == [
@@ -55,7 +55,7 @@ def test_fields_without_data_are_shown_empty_when_asked_for(client: TestClient, 
 
 
 def test_the_default_view_is_unchanged_by_empty_extras(client: TestClient, api: Api) -> None:
-    workspace = a_user(api)
+    workspace = a_user(api, client)
     user = exported(client, workspace, external_ids=["u1"])["users"][0]
     assert set(user) == {
         "external_id",
@@ -78,7 +78,7 @@ def test_the_default_view_is_unchanged_by_empty_extras(client: TestClient, api: 
 def test_an_unknown_field_is_a_400_naming_it(
     client: TestClient, api: Api, fields: list[Any], named: str
 ) -> None:
-    workspace = a_user(api)
+    workspace = a_user(api, client)
     body = {"external_ids": ["u1"], "fields_to_export": fields}
     response = post(client, workspace, "/users/export/ids", body)
     assert response.status_code == 400, response.text
@@ -87,13 +87,15 @@ def test_an_unknown_field_is_a_400_naming_it(
 
 @pytest.mark.parametrize("fields", [[1], "external_id", [None]])
 def test_fields_that_are_not_strings_are_a_400(client: TestClient, api: Api, fields: Any) -> None:
-    workspace = a_user(api)
+    workspace = a_user(api, client)
     body = {"external_ids": ["u1"], "fields_to_export": fields}
     assert post(client, workspace, "/users/export/ids", body).status_code == 400
 
 
-def test_fields_not_wanted_cost_no_query(api: Api, session: Session, engine: Engine) -> None:
-    workspace = a_user(api)
+def test_fields_not_wanted_cost_no_query(
+    api: Api, client: TestClient, session: Session, engine: Engine
+) -> None:
+    workspace = a_user(api, client)
     user_id = identities.users_by_external_id(session, workspace.id, ["u1"])["u1"]
     with counting_statements(engine) as statements:
         assert exported_users(session, [user_id], ["external_id"]) == [{"external_id": "u1"}]

@@ -58,16 +58,19 @@ def _errors(skipped: list[Skipped]) -> list[schemas.PartialError] | None:
     "/track", status_code=201, response_model=schemas.TrackOut, response_model_exclude_none=True
 )
 def track_users(body: TrackRequest, session: SessionDep, access: TrackAccess) -> schemas.TrackOut:
-    """Create users and set their custom attributes (at most 75 objects).
+    """Create users, set their attributes, record their events and purchases (at most 75
+    objects in each array; at least one array).
 
     `_update_existing_only` defaults to false with `external_id` (a new external id creates the
     user) and true with `user_alias`; `braze_id` only updates existing users. `null` removes an
     attribute; `{"inc": n}`, `{"add": [...]}` and `{"remove": [...]}` update numbers and arrays.
-    Objects naming a user that does not exist (and may not be created) are skipped and listed
-    in `errors`.
+    Standard profile fields are kept apart from custom attributes. Objects naming a user that
+    does not exist (and may not be created), and events or purchases that are not valid, are
+    skipped and listed in `errors`; the others are applied.
     """
     result = track.track(session, access.workspace_id, body)
-    return schemas.TrackOut(attributes_processed=result.processed, errors=_errors(result.skipped))
+    counts = {f"{array}_processed": count for array, count in result.processed.items()}
+    return schemas.TrackOut.model_validate({**counts, "errors": _errors(result.skipped)})
 
 
 @router.post("/devices", status_code=201, response_model=schemas.DevicesOut)

@@ -21,8 +21,12 @@ class PartialError(BaseModel):
 
 
 class TrackOut(BaseModel):
+    """A count for each array the request had."""
+
     message: str = "success"
-    attributes_processed: int
+    attributes_processed: int | None = None
+    events_processed: int | None = None
+    purchases_processed: int | None = None
     errors: list[PartialError] | None = None
 
 

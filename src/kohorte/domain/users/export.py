@@ -1,6 +1,6 @@
 """``/users/export/ids``: users by identifier, with aliases, devices, cohorts and attributes."""
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -23,11 +23,11 @@ EXPORT_FIELDS = (*BASE_FIELDS, *STANDARD_FIELDS, *SUMMARY_KINDS)
 
 @dataclass(frozen=True)
 class ExportRequest:
-    external_ids: list[object] | None = None
-    user_aliases: list[object] | None = None
+    external_ids: Sequence[object] | None = None
+    user_aliases: Sequence[object] | None = None
     device_id: str | None = None
     braze_id: str | None = None
-    fields_to_export: list[object] | None = None
+    fields_to_export: Sequence[object] | None = None
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def export_users(session: Session, workspace_id: str, request: ExportRequest) ->
     return ExportResult(exported_users(session, user_ids, wanted), invalid)
 
 
-def export_fields(names: list[object] | None) -> list[str] | None:
+def export_fields(names: Sequence[object] | None) -> list[str] | None:
     """The fields asked for (None: the default view); a 400 naming an unknown one."""
     if names is None:
         return None
@@ -115,6 +115,15 @@ class _Parts:
     cohorts: dict[int, list[tuple[str, str, str | None]]]
     summaries: dict[tuple[int, int], list[user_events.Summary]]
 
+    @staticmethod
+    def _grouped(
+        summaries: list[user_events.Summary],
+    ) -> dict[tuple[int, int], list[user_events.Summary]]:
+        grouped: dict[tuple[int, int], list[user_events.Summary]] = {}
+        for summary in summaries:
+            grouped.setdefault((summary.user_id, summary.kind), []).append(summary)
+        return grouped
+
     @classmethod
     def load(cls, session: Session, user_ids: list[int], needed: set[str]) -> "_Parts":
         columns = needed | ({"profile"} if needed & set(STANDARD_FIELDS) else set())
@@ -124,7 +133,7 @@ class _Parts:
             user_views.aliases_by_user(session, user_ids) if "user_aliases" in needed else {},
             user_views.devices_by_user(session, user_ids) if "devices" in needed else {},
             store.cohorts_of(session, user_ids) if "cohorts" in needed else {},
-            user_events.summaries_of(session, user_ids, kinds),
+            cls._grouped(user_events.summaries_of(session, user_ids, kinds)),
         )
 
     def user(self, user_id: int, names: list[str]) -> dict[str, Any]:
@@ -164,8 +173,8 @@ def _without_empty_extras(user: dict[str, Any]) -> dict[str, Any]:
 
 def _summaries(rows: list[user_events.Summary]) -> list[dict[str, Any]]:
     return [
-        {"name": name, "first": _time(first), "last": _time(last), "count": count}
-        for name, first, last, count in rows
+        {"name": s.name, "first": _time(s.first_at), "last": _time(s.last_at), "count": s.count}
+        for s in rows
     ]
 
 

@@ -2,7 +2,8 @@
 
 The source disappears; its devices and cohort memberships move to the target (a cohort holding
 both keeps one member), its aliases move unless the target has one with the same label, and its
-custom attributes fill only those the target lacks. A target enters the cohorts its source was
+custom attributes fill only those the target lacks, and its event and purchase summaries are
+added to the target's (counts summed, the earliest first, the latest last). A target enters the cohorts its source was
 in (a new stay from the merge on); the source's own history goes with it. Sizes change by the
 stays actually opened and closed, so they stay exact beside concurrent syncs.
 """
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from kohorte.domain.users.attributes import fill_missing
 from kohorte.domain.users.deletion import remove_users
-from kohorte.store import cohort_counters, memberships, user_merge
+from kohorte.store import cohort_counters, memberships, user_events, user_merge
 from kohorte.store import users as store
 from kohorte.store.cohort_counters import Delta
 from kohorte.store.types import utcnow
@@ -50,6 +51,7 @@ def _merge_round(session: Session, pairs: dict[int, int]) -> None:
     )
     user_merge.move_devices(session, pairs)
     user_merge.move_aliases(session, pairs)
+    user_events.move_summaries(session, pairs)
     _fill_attributes(session, pairs)
     remove_users(session, list(pairs))
 

@@ -5,9 +5,18 @@ attribute (free-form, beside the identifier, as Braze's attributes object has th
 and turned into updates here.
 """
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    PrivateAttr,
+    WithJsonSchema,
+    model_validator,
+)
 
 from kohorte.domain.errors import InvalidInput, placed
 from kohorte.domain.users.attributes import Update, parse_updates
@@ -70,8 +79,65 @@ class AttributesEntry(BaseModel):
         return self._updates
 
 
+PROPERTIES = "Event properties: any JSON object (checked, not kept: exports show summaries)"
+
+
+class _Occurrence(BaseModel):
+    external_id: Identifier | None = Field(None, description="The user's external id")
+    user_alias: AliasRef | None = Field(None, description="One of the user's aliases")
+    braze_id: Identifier | None = Field(None, description="The user's braze_id (existing only)")
+    update_existing_only: bool | None = Field(
+        None,
+        alias="_update_existing_only",
+        description="Only record for an existing user; defaults as in attributes objects",
+    )
+    time: datetime = Field(description="When it happened: an ISO-8601 date and time")
+    properties: Annotated[
+        dict[str, Any] | None,
+        WithJsonSchema({"type": "object", "description": PROPERTIES, "additionalProperties": True}),
+    ] = None
+
+
+class EventEntry(_Occurrence):
+    """A custom event of a user."""
+
+    name: str = Field(description="The event's name")
+
+
+class PurchaseEntry(_Occurrence):
+    """A purchase of a user; summarised per product id."""
+
+    product_id: str = Field(description="The product bought")
+    currency: str = Field(description="A three-letter ISO 4217 currency code")
+    price: float = Field(description="The price paid")
+    quantity: int | None = Field(None, ge=1, le=100, description="How many (default 1)")
+
+
+def _an_object(value: Any) -> dict[str, Any]:
+    """Events and purchases are checked entry by entry by the service, which reports a bad
+    one and applies the rest (as Braze does), so the model only asks for an object here."""
+    if not isinstance(value, dict):
+        raise placed(" must be an object")
+    return value
+
+
+Event = Annotated[dict[str, Any], PlainValidator(_an_object, json_schema_input_type=EventEntry)]
+Purchase = Annotated[
+    dict[str, Any], PlainValidator(_an_object, json_schema_input_type=PurchaseEntry)
+]
+
+
 class TrackRequest(BaseModel):
-    attributes: list[AttributesEntry] = Field(
-        description="At most 75 attributes objects, each naming its user by exactly one of "
-        "external_id, user_alias or braze_id"
+    """At least one of attributes, events and purchases, each of at most 75 objects."""
+
+    attributes: list[AttributesEntry] | None = Field(
+        None,
+        description="Attributes objects, each naming its user by exactly one of external_id, "
+        "user_alias or braze_id",
+    )
+    events: list[Event] | None = Field(
+        None, description="Custom events; a bad one is reported in errors, the rest applied"
+    )
+    purchases: list[Purchase] | None = Field(
+        None, description="Purchases; a bad one is reported in errors, the rest applied"
     )
