@@ -2,9 +2,10 @@
 
 The source disappears; its devices and cohort memberships move to the target (a cohort holding
 both keeps one member), its aliases move unless the target has one with the same label, and its
-custom attributes fill only those the target lacks, and its event and purchase summaries are
-added to the target's (counts summed, the earliest first, the latest last). A target enters the cohorts its source was
-in (a new stay from the merge on); the source's own history goes with it. Sizes change by the
+custom attributes and standard profile fields fill only those the target lacks, and its event
+and purchase summaries are added to the target's (counts summed, the earliest first, the latest
+last). A target enters the cohorts its source was in (a new stay from the merge on); the
+source's own history goes with it. Sizes change by the
 stays actually opened and closed, so they stay exact beside concurrent syncs.
 """
 
@@ -65,4 +66,18 @@ def _fill_attributes(session: Session, pairs: dict[int, int]) -> None:
     store.save_custom_attributes(
         session,
         {target: attrs for target, attrs in merged.items() if attrs != attributes.get(target)},
+    )
+    _fill_profiles(session, pairs)
+
+
+def _fill_profiles(session: Session, pairs: dict[int, int]) -> None:
+    """Standard fields the kept user lacks come from the merged one (the kept user wins)."""
+    profiles = store.profiles_of(session, {*pairs, *pairs.values()})
+    merged = {
+        target: fill_missing(profiles.get(target, {}), profiles.get(source, {}))
+        for source, target in pairs.items()
+    }
+    store.save_profiles(
+        session,
+        {target: profile for target, profile in merged.items() if profile != profiles.get(target)},
     )

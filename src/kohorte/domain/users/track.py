@@ -30,7 +30,7 @@ class TrackResult:
 
 @dataclass(frozen=True)
 class _Parsed:
-    updates: list[tuple[UserRef, list[Update]]]
+    updates: list[tuple[UserRef, AttributesEntry]]
     occurrences: list[tuple[UserRef, Occurrence]]
     invalid: list[Skipped]
 
@@ -62,7 +62,7 @@ def _parse(request: TrackRequest) -> _Parsed:
     return parsed
 
 
-def _attribute(index: int, item: AttributesEntry) -> tuple[UserRef, list[Update]]:
+def _attribute(index: int, item: AttributesEntry) -> tuple[UserRef, AttributesEntry]:
     ref = UserRef(
         array="attributes",
         index=index,
@@ -72,7 +72,7 @@ def _attribute(index: int, item: AttributesEntry) -> tuple[UserRef, list[Update]
         braze_id=item.braze_id,
         update_existing_only=item.only_existing,
     )
-    return ref, item.updates
+    return ref, item
 
 
 def _occurrence(parsed: _Parsed, array: str, index: int, item: object) -> None:
@@ -85,12 +85,25 @@ def _occurrence(parsed: _Parsed, array: str, index: int, item: object) -> None:
         parsed.invalid.append(Skipped(array, index, error.message))
 
 
-def _apply(session: Session, updating: list[tuple[int, list[Update]]]) -> None:
-    updating = [(user_id, updates) for user_id, updates in updating if updates]
+def _apply(session: Session, updating: list[tuple[int, AttributesEntry]]) -> None:
+    _apply_attributes(session, [(user, entry.updates) for user, entry in updating if entry.updates])
+    _apply_profiles(session, [(user, entry.profile) for user, entry in updating if entry.profile])
+
+
+def _apply_attributes(session: Session, updating: list[tuple[int, list[Update]]]) -> None:
     attributes = store.custom_attributes_of(session, {user_id for user_id, _ in updating})
     for user_id, updates in updating:
         attributes[user_id] = apply_updates(attributes[user_id], updates)
     store.save_custom_attributes(session, attributes)
+
+
+def _apply_profiles(session: Session, changes: list[tuple[int, dict[str, str | None]]]) -> None:
+    """Standard fields set, in request order; null clears one."""
+    profiles = store.profiles_of(session, {user_id for user_id, _ in changes})
+    for user_id, change in changes:
+        merged = {**profiles[user_id], **change}
+        profiles[user_id] = {name: value for name, value in merged.items() if value is not None}
+    store.save_profiles(session, profiles)
 
 
 def _processed(request: TrackRequest, user_ids: dict[tuple[str, int], int]) -> dict[str, int]:

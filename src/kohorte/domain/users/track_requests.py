@@ -5,11 +5,13 @@ attribute (free-form, beside the identifier, as Braze's attributes object has th
 and turned into updates here.
 """
 
-from datetime import datetime
-from typing import Annotated, Any
+import re
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainValidator,
@@ -19,8 +21,10 @@ from pydantic import (
 )
 
 from kohorte.domain.errors import InvalidInput, placed
+from kohorte.domain.text import is_storable
 from kohorte.domain.users.attributes import Update, parse_updates
 from kohorte.domain.users.fields import Alias, AliasRef, Flag, Identifier
+from kohorte.domain.users.profile import MAX_TEXT_LENGTH, STANDARD_FIELDS
 
 IDENTIFIER_KEYS = ("external_id", "user_alias", "braze_id")
 CUSTOM_ATTRIBUTES = (
@@ -28,6 +32,40 @@ CUSTOM_ATTRIBUTES = (
     'value; null removes the attribute; {"inc": n} adds to a number; {"add": [...]} and '
     '{"remove": [...]} change an array (a set).'
 )
+
+
+def _profile_text(value: object) -> object:
+    if not isinstance(value, str) or not is_storable(value) or len(value) > MAX_TEXT_LENGTH:
+        raise placed(
+            f" must be a string of at most {MAX_TEXT_LENGTH} characters without NUL characters "
+            "or lone surrogates, or null"
+        )
+    return value
+
+
+def _birth_date(value: object) -> object:
+    try:
+        valid = (
+            isinstance(value, str)
+            and bool(DATE.fullmatch(value))
+            and bool(date.fromisoformat(value))
+        )
+    except ValueError:
+        valid = False
+    if not valid:
+        raise placed(" must be a date as YYYY-MM-DD, or null")
+    return value
+
+
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+ProfileText = Annotated[
+    str,
+    BeforeValidator(_profile_text),
+    Field(description="A standard profile field; null clears it"),
+]
+BirthDate = Annotated[
+    str, BeforeValidator(_birth_date), Field(description="Date of birth as YYYY-MM-DD")
+]
 
 
 def _describe_custom_attributes(schema: dict[str, Any]) -> None:
@@ -48,7 +86,26 @@ class AttributesEntry(BaseModel):
         description="Only update an existing user; defaults to false with external_id, true "
         "with user_alias",
     )
+    first_name: ProfileText | None = None
+    last_name: ProfileText | None = None
+    email: ProfileText | None = None
+    phone: ProfileText | None = None
+    gender: Literal["M", "F", "O", "N", "P"] | None = Field(
+        None, description="M, F, O (other), N (not applicable) or P (prefer not to say)"
+    )
+    dob: BirthDate | None = None
+    country: ProfileText | None = None
+    home_city: ProfileText | None = None
+    language: ProfileText | None = None
+    time_zone: ProfileText | None = None
     _updates: list[Update] = PrivateAttr(default_factory=list)
+
+    @property
+    def profile(self) -> dict[str, str | None]:
+        """The standard fields the object sets (None: clear it)."""
+        return {
+            name: getattr(self, name) for name in STANDARD_FIELDS if name in self.model_fields_set
+        }
 
     @model_validator(mode="after")
     def _one_identifier_and_custom_attributes(self) -> "AttributesEntry":
