@@ -4,14 +4,14 @@ A user holds one name per label, and a (label, name) pair belongs to one user of
 an entry breaking either rule is skipped and reported, the others still apply.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
 from kohorte.domain.users import fields
-from kohorte.domain.users.creation import create_alias_only_users
 from kohorte.domain.users.fields import Alias, Skipped
 from kohorte.domain.users.identify_requests import AliasNewRequest
+from kohorte.domain.users.new_users import NewUsers, create_with_aliases
 from kohorte.store import identities
 from kohorte.store import users as store
 
@@ -20,7 +20,6 @@ INPUT_ARRAY = "user_aliases"
 ALIAS_TAKEN = "Alias already belongs to another user"
 LABEL_TAKEN = "User already has an alias with this alias_label"
 UNKNOWN_USER = "No user found for external_id"
-NEW_USER = 0  # owner marker of an alias that will get its own alias-only user
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,8 @@ class _Plan:
     users: dict[str, int]
     labels: dict[int, dict[str, str]]
     for_users: list[tuple[int, str, str]]
-    for_new_users: list[tuple[str, str]]
+    for_new_users: dict[int, tuple[str, str]]  # placeholder → alias
+    new_users: NewUsers = field(default_factory=NewUsers)
 
 
 def add_aliases(session: Session, workspace_id: str, request: AliasNewRequest) -> AliasResult:
@@ -51,7 +51,7 @@ def add_aliases(session: Session, workspace_id: str, request: AliasNewRequest) -
         if (reason := _place(plan, external_id, alias)) is not None
     ]
     store.add_aliases(session, workspace_id, plan.for_users)
-    create_alias_only_users(session, workspace_id, plan.for_new_users)
+    create_with_aliases(session, workspace_id, plan.new_users, plan.for_new_users)
     return AliasResult(len(parsed) - len(skipped), skipped)
 
 
@@ -60,24 +60,32 @@ def _load(session: Session, workspace_id: str, parsed: list[tuple[str | None, Al
     users = identities.users_by_external_id(session, workspace_id, external_ids)
     owners = identities.users_by_alias(session, workspace_id, [alias.key for _, alias in parsed])
     labels = store.alias_labels_of(session, users.values())
-    return _Plan(owners, users, labels, [], [])
+    return _Plan(owners, users, labels, [], {})
 
 
 def _place(plan: _Plan, external_id: str | None, alias: Alias) -> str | None:
     """Record where the alias goes, or say why it cannot go anywhere."""
-    user = NEW_USER if external_id is None else plan.users.get(external_id)
     owner = plan.owners.get(alias.key)
+    if external_id is None:
+        if owner is not None:
+            return ALIAS_TAKEN
+        _for_new_user(plan, alias)
+        return None
+    user = plan.users.get(external_id)
     if owner is not None:
-        return None if owner == user and user != NEW_USER else ALIAS_TAKEN
+        return None if owner == user else ALIAS_TAKEN
     if user is None:
         return UNKNOWN_USER
-    plan.owners[alias.key] = user
-    if user == NEW_USER:
-        plan.for_new_users.append(alias.key)
-        return None
     if alias.label in plan.labels.setdefault(user, {}):
-        del plan.owners[alias.key]
         return LABEL_TAKEN
+    plan.owners[alias.key] = user
     plan.labels[user][alias.label] = alias.name
     plan.for_users.append((user, alias.label, alias.name))
     return None
+
+
+def _for_new_user(plan: _Plan, alias: Alias) -> None:
+    """The alias gets an alias-only user of its own (created by ``new_users``)."""
+    placeholder = plan.new_users.new()
+    plan.owners[alias.key] = placeholder
+    plan.for_new_users[placeholder] = alias.key

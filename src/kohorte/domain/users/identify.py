@@ -103,7 +103,7 @@ def apply_plan(session: Session, workspace_id: str, plan: IdentityPlan) -> None:
     if plan.merges:
         # Before any other write: merges remove users, which partner syncs must not race.
         memberships.hold_workspace(session, workspace_id)
-    created = _create_users(session, workspace_id, plan)
+    created = plan.new_users.create(session, workspace_id, keep=plan.users_to_create())
 
     def real(user: int) -> int:
         resolved = plan.resolve(user)
@@ -115,15 +115,3 @@ def apply_plan(session: Session, workspace_id: str, plan: IdentityPlan) -> None:
     store.assign_devices(
         session, workspace_id, {device: real(user) for device, user in plan.device_moves.items()}
     )
-
-
-def _create_users(session: Session, workspace_id: str, plan: IdentityPlan) -> dict[int, int]:
-    """Create the plan's new users; placeholder → real id."""
-    wanted = plan.users_to_create()
-    identified = {ext: user for user, ext in wanted if ext is not None}
-    anonymous = [user for user, ext in wanted if ext is None]
-    by_ext = store.create_identified_users(session, workspace_id, {ext: {} for ext in identified})
-    created = {user: by_ext[ext] for ext, user in identified.items()}
-    ids = store.create_anonymous_users(session, workspace_id, [{} for _ in anonymous])
-    created.update(zip(anonymous, ids, strict=True))
-    return created

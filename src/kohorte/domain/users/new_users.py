@@ -72,22 +72,29 @@ def ensure_identified_users(
     for external_id in dict.fromkeys(external_ids):
         planned.new(external_id)
     created = planned.create(session, workspace_id)
-    return {planned.external_id_of[p]: user for p, user in created.items()}  # type: ignore[misc]
+    return {ext: created[p] for p, ext in planned.external_id_of.items() if ext is not None}
 
 
 def create_alias_only_users(
     session: Session, workspace_id: str, aliases: Collection[AliasKey]
 ) -> dict[AliasKey, int]:
-    """One new user per alias; an alias a concurrent request took first goes to that holder
-    (the user made for it is removed again)."""
-    keys = list(dict.fromkeys(aliases))
+    """One new user per alias: ids by alias."""
     planned = NewUsers()
-    placeholders = [planned.new() for _ in keys]
-    created = planned.create(session, workspace_id)
-    users = [created[p] for p in placeholders]
-    store.add_aliases(
-        session, workspace_id, [(u, label, name) for u, (label, name) in zip(users, keys, strict=True)]
+    return create_with_aliases(
+        session, workspace_id, planned, {planned.new(): key for key in dict.fromkeys(aliases)}
     )
-    owners = identities.users_by_alias(session, workspace_id, keys)
-    store.delete_users(session, [u for u, key in zip(users, keys, strict=True) if owners.get(key) != u])
+
+
+def create_with_aliases(
+    session: Session, workspace_id: str, planned: NewUsers, alias_of: Mapping[int, AliasKey]
+) -> dict[AliasKey, int]:
+    """Create the placeholders of ``alias_of``, each holding its alias; ids by alias. An alias
+    a concurrent request took first stays with its holder (the user made for it is removed)."""
+    created = planned.create(session, workspace_id, keep=alias_of.keys())
+    users = {created[p]: key for p, key in alias_of.items()}
+    store.add_aliases(
+        session, workspace_id, [(u, label, name) for u, (label, name) in users.items()]
+    )
+    owners = identities.users_by_alias(session, workspace_id, list(users.values()))
+    store.delete_users(session, [user for user, key in users.items() if owners.get(key) != user])
     return owners

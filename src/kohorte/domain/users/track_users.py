@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from kohorte.domain.errors import InvalidInput
 from kohorte.domain.users import fields
-from kohorte.domain.users.creation import create_alias_only_users, ensure_identified_users
 from kohorte.domain.users.fields import Alias, Skipped
+from kohorte.domain.users.new_users import create_alias_only_users, ensure_identified_users
 from kohorte.store import identities
 
 IDENTIFIER_KEYS = ("external_id", "user_alias", "braze_id")
