@@ -34,6 +34,7 @@ class _Batch:
     changes: dict[int, list[ImportLine]] = field(default_factory=dict)
     new_aliases: list[tuple[int, str, str]] = field(default_factory=list)
     new_devices: dict[str, int] = field(default_factory=dict)
+    profiles: dict[int, dict[str, str | None]] = field(default_factory=dict)
     notes: list[Note] = field(default_factory=list)
 
     def user_for(self, line: ImportLine) -> int:
@@ -58,6 +59,8 @@ class _Batch:
         user = self.user_for(line)
         if line.attributes or line.updates:
             self.changes.setdefault(user, []).append(line)
+        if line.profile:
+            self.profiles.setdefault(user, {}).update(line.profile)
         for index, alias in enumerate(line.aliases):
             self._take_alias(line.number, user, index, alias.key)
         for index, device_id in enumerate(line.device_ids):
@@ -101,6 +104,7 @@ def _write(session: Session, workspace_id: str, lines: list[ImportLine], bulk: b
         batch.take(line)
     created = _create_users(session, workspace_id, batch, bulk)
     _update_existing(session, batch)
+    _update_profiles(session, {created.get(u, u): p for u, p in batch.profiles.items()})
     user_import.add_aliases(
         session,
         workspace_id,
@@ -138,6 +142,20 @@ def _update_existing(session: Session, batch: _Batch) -> None:
     store.save_custom_attributes(
         session,
         {user: _changed(current[user], lines) for user, lines in changing.items()},
+    )
+
+
+def _update_profiles(session: Session, changes: dict[int, dict[str, str | None]]) -> None:
+    """Standard profile fields, new and existing users alike: one read and one write, and
+    only for batches that set any (the bulk path stays as it is for the others)."""
+    current = store.profiles_of(session, changes)
+    merged = {user: {**current.get(user, {}), **change} for user, change in changes.items()}
+    store.save_profiles(
+        session,
+        {
+            user: {k: v for k, v in profile.items() if v is not None}
+            for user, profile in merged.items()
+        },
     )
 
 
