@@ -85,6 +85,9 @@ def test_purchases_are_summarised_by_product_and_count_their_quantity(
         ("purchases", purchase("u1", "p", "2026-01-01T00:00:00Z", currency="EURO"), "currency"),
         ("purchases", purchase("u1", "p", "2026-01-01T00:00:00Z", price="9"), "price"),
         ("purchases", purchase("u1", "p", "2026-01-01T00:00:00Z", quantity=101), "quantity"),
+        ("purchases", purchase("u1", "p", "2026-01-01T00:00:00Z", price=10**400), "price"),
+        ("events", event("u1", "x", "0001-01-01T00:00:00+01:00"), "'time'"),
+        ("events", event("u1", "x", "9999-12-31T23:59:59-01:00"), "'time'"),
     ],
 )
 def test_a_bad_entry_is_reported_and_the_rest_applied(

@@ -53,7 +53,8 @@ def _purchase(item: dict[str, Any]) -> Occurrence:
     if not isinstance(currency, str) or not CURRENCY.fullmatch(currency):
         raise InvalidInput("'currency' must be a three-letter ISO 4217 code")
     price: Any = item.get("price")
-    if not _is_number(price) or not math.isfinite(price) or abs(price) > MAX_PRICE:
+    # abs() first: math.isfinite overflows on a huge integer.
+    if not _is_number(price) or abs(price) > MAX_PRICE or not math.isfinite(price):
         raise InvalidInput(f"'price' must be a number of at most {MAX_PRICE:.0e}")
     quantity = item.get("quantity", 1)
     if not isinstance(quantity, int) or isinstance(quantity, bool):
@@ -82,7 +83,10 @@ def _time(item: dict[str, Any]) -> datetime:
         parsed = None
     if parsed is None:
         raise InvalidInput("'time' is required: an ISO-8601 date and time")
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    try:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError:  # an offset that moves year 1 or 9999 out of range
+        raise InvalidInput("'time' is required: an ISO-8601 date and time") from None
 
 
 def _check_properties(item: dict[str, Any]) -> None:
