@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from kohorte.domain.cohort_import import sync as cohort_sync
 from kohorte.domain.cohort_import.auth import PartnerClient
 from kohorte.domain.users import deletion, identify
+from kohorte.domain.users.identify_requests import DeviceToIdentify, IdentifyRequest
 from kohorte.store.database import make_session_factory
 from kohorte.store.models import Cohort, Workspace
 from tests.seed import seed_partner, seed_user, seed_workspace
@@ -121,8 +122,9 @@ def test_sync_after_an_open_delete_finds_the_user_gone(
 
 
 def merge_anon_into_known(session: Session) -> None:
-    devices = [{"external_id": "known", "device_id": "phone"}]
-    identify.identify(session, workspace_of(session), aliases=[], devices=devices)
+    devices = [DeviceToIdentify(external_id="known", device_id="phone")]
+    request = IdentifyRequest(devices_to_identify=devices)
+    identify.identify(session, workspace_of(session), request)
 
 
 def test_merge_waits_for_a_sync_that_adds_the_merged_user(

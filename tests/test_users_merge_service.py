@@ -102,6 +102,7 @@ def test_plan_session_login_moves_devices_and_creates_users() -> None:
     identity.log_in_on_device("shared", "carol")
     identity.see_anonymous_device("fresh")
     identity.log_in_on_device("fresh", "bob")
-    assert identity.users_to_create() == [(-1, "carol")]
+    assert identity.users_to_create() == [-1]
+    assert identity.new_users.external_id_of[-1] == "carol"
     assert identity.device_moves == {"shared": -1, "fresh": -2}
     assert identity.resolve(identity.device_moves["fresh"]) == 3

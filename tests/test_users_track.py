@@ -145,7 +145,7 @@ def test_users_are_per_workspace(client: TestClient, api: Api) -> None:
         ([{"external_id": "u", "n": {"inc": "1"}}], "inc takes a number"),
         ([{"external_id": "u", "n": {"inc": 10**30}}], "inc takes a number"),
         ([{"external_id": "u", "n": {"add": "x"}}], "add takes an array"),
-        ([{"external_id": "u"}, 7], "attributes.2"),
+        ([{"external_id": "u"}, 7], "attributes[2]"),
     ],
 )
 def test_invalid_objects_are_400_and_change_nothing(

@@ -59,8 +59,22 @@ async def handle_validation_error(_request: Request, exc: Exception) -> JSONResp
 
 
 def _describe_validation_problem(problem: dict[str, Any]) -> str:
-    location = ".".join(str(part) for part in problem.get("loc", ()) if part != "body")
-    return f"{location}: {problem.get('msg', 'invalid')}" if location else problem.get("msg", "")
+    location = place(problem.get("loc", ()))
+    message = str(problem.get("msg", "invalid"))
+    if problem.get("type") == errors.PLACED_ERROR:
+        return (location + message).lstrip(" .:")
+    return f"{location}: {message}" if location else message
+
+
+def place(location: Any) -> str:
+    """``("body", "attributes", 3, "external_id")`` as ``attributes[3].external_id``."""
+    text = ""
+    for part in location:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part != "body":
+            text += f".{part}" if text else str(part)
+    return text
 
 
 async def handle_http_exception(_request: Request, exc: Exception) -> JSONResponse:

@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from pydantic_core import PydanticCustomError
+
 
 class KohorteError(Exception):
     """Base of every error a client can cause. ``message`` is safe to show to that client."""
@@ -46,3 +48,13 @@ class RateLimited(KohorteError):
 
 class StoreUnavailable(KohorteError):
     """The database cannot be reached; safe to retry (503)."""
+
+
+PLACED_ERROR = "kohorte_placed"
+
+
+def placed(detail: str) -> PydanticCustomError:
+    """A validation error of a request model whose text continues the place it is found at:
+    ``" must be a boolean"`` after ``attributes[3]._update_existing_only``, ``".a: …"`` after
+    ``attributes[3]``. The HTTP layer joins the two, so messages name the entry and field."""
+    return PydanticCustomError(PLACED_ERROR, "{detail}", {"detail": detail})

@@ -1,7 +1,7 @@
 """How users are shown wherever they are listed: ids, aliases and devices, in three queries."""
 
-from collections.abc import Sequence
-from typing import TypedDict
+from collections.abc import Collection, Sequence
+from typing import Any, TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,8 +32,8 @@ def user_views(session: Session, user_ids: Sequence[int]) -> list[UserView]:
     users = session.execute(
         select(User.id, User.external_id, User.braze_id).where(User.id.in_(user_ids))
     ).all()
-    aliases = _aliases_by_user(session, user_ids)
-    devices = _devices_by_user(session, user_ids)
+    aliases = aliases_by_user(session, user_ids)
+    devices = devices_by_user(session, user_ids)
     by_id: dict[int, UserView] = {
         user_id: UserView(
             external_id=external_id,
@@ -46,7 +46,7 @@ def user_views(session: Session, user_ids: Sequence[int]) -> list[UserView]:
     return [by_id[user_id] for user_id in user_ids if user_id in by_id]
 
 
-def _aliases_by_user(session: Session, user_ids: Sequence[int]) -> dict[int, list[AliasView]]:
+def aliases_by_user(session: Session, user_ids: Sequence[int]) -> dict[int, list[AliasView]]:
     rows = session.execute(
         select(UserAlias.user_id, UserAlias.alias_name, UserAlias.alias_label)
         .where(UserAlias.user_id.in_(user_ids))
@@ -58,7 +58,7 @@ def _aliases_by_user(session: Session, user_ids: Sequence[int]) -> dict[int, lis
     return grouped
 
 
-def _devices_by_user(session: Session, user_ids: Sequence[int]) -> dict[int, list[DeviceView]]:
+def devices_by_user(session: Session, user_ids: Sequence[int]) -> dict[int, list[DeviceView]]:
     rows = session.execute(
         select(UserDevice.user_id, UserDevice.device_id)
         .where(UserDevice.user_id.in_(user_ids))
@@ -68,3 +68,24 @@ def _devices_by_user(session: Session, user_ids: Sequence[int]) -> dict[int, lis
     for user_id, device_id in rows:
         grouped.setdefault(user_id, []).append(DeviceView(device_id=device_id))
     return grouped
+
+
+USER_COLUMNS = {
+    "external_id": User.external_id,
+    "braze_id": User.braze_id,
+    "custom_attributes": User.custom_attributes,
+    "profile": User.profile,
+}
+
+
+def user_columns(
+    session: Session, user_ids: Sequence[int], columns: Collection[str]
+) -> dict[int, dict[str, Any]]:
+    """The named columns of the users that exist (one query, only the columns asked for)."""
+    if not user_ids:
+        return {}
+    names = [name for name in USER_COLUMNS if name in columns]
+    rows = session.execute(
+        select(User.id, *(USER_COLUMNS[name] for name in names)).where(User.id.in_(user_ids))
+    ).all()
+    return {row[0]: dict(zip(names, row[1:], strict=True)) for row in rows}

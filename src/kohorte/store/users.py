@@ -224,3 +224,29 @@ def refresh_statistics(session: Session) -> None:
     autovacuum lagging (or off) it would keep planning for empty tables."""
     if is_postgresql(session):
         session.execute(text("ANALYZE users, user_aliases, user_devices"))
+
+
+def profiles_of(session: Session, user_ids: Collection[int]) -> dict[int, dict[str, Any]]:
+    """Standard profile fields; rows locked on PostgreSQL so read-modify-write holds."""
+    if not user_ids:
+        return {}
+    query = (
+        select(User.id, User.profile)
+        .where(in_batch(session, User.id, user_ids))
+        .order_by(User.id)
+        .with_for_update()
+    )
+    return {user_id: dict(profile or {}) for user_id, profile in session.execute(query).all()}
+
+
+def save_profiles(session: Session, profiles: Mapping[int, dict[str, Any]]) -> None:
+    if not profiles:
+        return
+    now = utcnow()
+    session.execute(
+        update(User),
+        [
+            {"id": user_id, "profile": profile, "updated_at": now}
+            for user_id, profile in profiles.items()
+        ],
+    )

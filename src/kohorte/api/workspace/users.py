@@ -17,7 +17,13 @@ from kohorte.domain.access import WorkspaceAccess
 from kohorte.domain.permissions import Permission
 from kohorte.domain.users import aliases, deletion, export, identify, importing, track
 from kohorte.domain.users.fields import Skipped
+from kohorte.domain.users.identify_requests import (
+    AliasNewRequest,
+    DevicesRequest,
+    IdentifyRequest,
+)
 from kohorte.domain.users.import_lines import lines_from_chunks
+from kohorte.domain.users.track_requests import TrackRequest
 
 router = APIRouter(
     prefix="/users",
@@ -51,24 +57,25 @@ def _errors(skipped: list[Skipped]) -> list[schemas.PartialError] | None:
 @router.post(
     "/track", status_code=201, response_model=schemas.TrackOut, response_model_exclude_none=True
 )
-def track_users(
-    body: schemas.TrackIn, session: SessionDep, access: TrackAccess
-) -> schemas.TrackOut:
-    """Create users and set their custom attributes (at most 75 objects).
+def track_users(body: TrackRequest, session: SessionDep, access: TrackAccess) -> schemas.TrackOut:
+    """Create users, set their attributes, record their events and purchases (at most 75
+    objects in each array; at least one array).
 
     `_update_existing_only` defaults to false with `external_id` (a new external id creates the
     user) and true with `user_alias`; `braze_id` only updates existing users. `null` removes an
     attribute; `{"inc": n}`, `{"add": [...]}` and `{"remove": [...]}` update numbers and arrays.
-    Objects naming a user that does not exist (and may not be created) are skipped and listed
-    in `errors`.
+    Standard profile fields are kept apart from custom attributes. Objects naming a user that
+    does not exist (and may not be created), and events or purchases that are not valid, are
+    skipped and listed in `errors`; the others are applied.
     """
-    result = track.track(session, access.workspace_id, body.attributes)
-    return schemas.TrackOut(attributes_processed=result.processed, errors=_errors(result.skipped))
+    result = track.track(session, access.workspace_id, body)
+    counts = {f"{array}_processed": count for array, count in result.processed.items()}
+    return schemas.TrackOut.model_validate({**counts, "errors": _errors(result.skipped)})
 
 
 @router.post("/devices", status_code=201, response_model=schemas.DevicesOut)
 def register_devices(
-    body: schemas.DevicesIn, session: SessionDep, access: TrackAccess
+    body: DevicesRequest, session: SessionDep, access: TrackAccess
 ) -> schemas.DevicesOut:
     """Devices seen in SDK sessions (kohorte extension; at most 1,000, applied in order).
 
@@ -79,7 +86,7 @@ def register_devices(
     identified user changes hands to the user now logged in on it, as an SDK's `changeUser`
     would.
     """
-    processed = identify.register_devices(session, access.workspace_id, body.devices)
+    processed = identify.register_devices(session, access.workspace_id, body)
     return schemas.DevicesOut(devices_processed=processed)
 
 
@@ -90,14 +97,14 @@ def register_devices(
     response_model_exclude_none=True,
 )
 def new_aliases(
-    body: schemas.AliasNewIn, session: SessionDep, access: AliasAccess
+    body: AliasNewRequest, session: SessionDep, access: AliasAccess
 ) -> schemas.AliasNewOut:
     """Add aliases (at most 50): to the user with `external_id`, or as new alias-only users.
 
     A user holds one name per label and a (label, name) pair belongs to one user; entries that
     break a rule or name an unknown external id are skipped and listed in `errors`.
     """
-    result = aliases.add_aliases(session, access.workspace_id, body.user_aliases)
+    result = aliases.add_aliases(session, access.workspace_id, body)
     return schemas.AliasNewOut(aliases_processed=result.processed, errors=_errors(result.skipped))
 
 
@@ -108,7 +115,7 @@ def new_aliases(
     response_model_exclude_none=True,
 )
 def identify_users(
-    body: schemas.IdentifyIn, session: SessionDep, access: IdentifyAccess
+    body: IdentifyRequest, session: SessionDep, access: IdentifyAccess
 ) -> schemas.IdentifyOut:
     """Identify anonymous users by alias or device (at most 50 entries over both arrays).
 
@@ -117,9 +124,7 @@ def identify_users(
     its custom attributes fill only those missing. Entries matching no anonymous user are
     skipped and listed in `errors`.
     """
-    result = identify.identify(
-        session, access.workspace_id, body.aliases_to_identify, body.devices_to_identify
-    )
+    result = identify.identify(session, access.workspace_id, body)
     return schemas.IdentifyOut(
         aliases_processed=result.aliases_processed,
         devices_processed=result.devices_processed,
@@ -134,23 +139,34 @@ def delete_users(
     """Delete users by exactly one of external_ids, user_aliases, braze_ids or device_ids
     (at most 50). Unknown identifiers are not an error and not counted."""
     request = deletion.DeleteRequest(
-        body.external_ids, body.user_aliases, body.braze_ids, body.device_ids
+        body.external_ids, body.aliases(), body.braze_ids, body.device_ids
     )
     return schemas.DeleteOut(deleted=deletion.delete_users(session, access.workspace_id, request))
 
 
-@router.post("/export/ids", status_code=201, response_model=schemas.ExportOut)
+# Unset fields are left out: a user has exactly the fields asked for, null ones included.
+@router.post(
+    "/export/ids",
+    status_code=201,
+    response_model=schemas.ExportOut,
+    response_model_exclude_unset=True,
+)
 def export_users(
     body: schemas.ExportIn, session: SessionDep, access: ExportAccess
 ) -> schemas.ExportOut:
     """Users by external_ids and user_aliases (at most 50 together), device_id or braze_id;
-    identifiers matching nobody are listed in `invalid_user_ids`."""
+    identifiers matching nobody are listed in `invalid_user_ids`. With `fields_to_export`, each
+    user has exactly the fields asked for; an unknown field is a 400 naming it."""
     request = export.ExportRequest(
-        body.external_ids, body.user_aliases, body.device_id, body.braze_id
+        body.external_ids,
+        body.aliases(),
+        body.device_id,
+        body.braze_id,
+        list(body.fields_to_export) if body.fields_to_export is not None else None,
     )
     result = export.export_users(session, access.workspace_id, request)
     return schemas.ExportOut.model_validate(
-        {"users": result.users, "invalid_user_ids": result.invalid_user_ids}
+        {"message": "success", "users": result.users, "invalid_user_ids": result.invalid_user_ids}
     )
 
 

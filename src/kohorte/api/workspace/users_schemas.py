@@ -1,13 +1,15 @@
-"""Request and response bodies of the Braze-shaped users API.
+"""Response bodies of the Braze-shaped users API, and the request bodies of delete and export.
 
-Entries are taken as JSON objects and checked by the users services, which know the rules and
-say precisely which entry and field is wrong.
+The other request bodies are the users services' request models (``domain/users/*_requests``).
 """
 
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, StrictStr
+from pydantic import BaseModel, Field
+
+from kohorte.domain.users.export import EXPORT_FIELDS
+from kohorte.domain.users.fields import AliasRef, Identifier
 
 JsonObject = dict[str, Any]
 
@@ -18,33 +20,19 @@ class PartialError(BaseModel):
     index: int
 
 
-class TrackIn(BaseModel):
-    attributes: list[JsonObject] = Field(
-        description="At most 75 user attribute objects, each naming its user by exactly one of "
-        "external_id, user_alias or braze_id"
-    )
-
-
 class TrackOut(BaseModel):
+    """A count for each array the request had."""
+
     message: str = "success"
-    attributes_processed: int
+    attributes_processed: int | None = None
+    events_processed: int | None = None
+    purchases_processed: int | None = None
     errors: list[PartialError] | None = None
-
-
-class DevicesIn(BaseModel):
-    devices: list[JsonObject] = Field(
-        description="At most 1,000 objects {device_id, external_id?}, applied in order"
-    )
 
 
 class DevicesOut(BaseModel):
     message: str = "success"
     devices_processed: int
-
-
-class IdentifyIn(BaseModel):
-    aliases_to_identify: list[JsonObject] = Field(default_factory=list)
-    devices_to_identify: list[JsonObject] = Field(default_factory=list)
 
 
 class IdentifyOut(BaseModel):
@@ -54,10 +42,6 @@ class IdentifyOut(BaseModel):
     errors: list[PartialError] | None = None
 
 
-class AliasNewIn(BaseModel):
-    user_aliases: list[JsonObject]
-
-
 class AliasNewOut(BaseModel):
     message: str = "success"
     aliases_processed: int
@@ -65,10 +49,15 @@ class AliasNewOut(BaseModel):
 
 
 class DeleteIn(BaseModel):
-    external_ids: list[Any] | None = None
-    user_aliases: list[Any] | None = None
-    braze_ids: list[Any] | None = None
-    device_ids: list[Any] | None = None
+    """Exactly one of the four arrays, at most 50 identifiers."""
+
+    external_ids: list[Identifier] | None = None
+    user_aliases: list[AliasRef] | None = None
+    braze_ids: list[Identifier] | None = None
+    device_ids: list[Identifier] | None = None
+
+    def aliases(self) -> list[object] | None:
+        return _alias_dicts(self.user_aliases)
 
 
 class DeleteOut(BaseModel):
@@ -76,11 +65,26 @@ class DeleteOut(BaseModel):
     deleted: int
 
 
+def _alias_dicts(aliases: list[AliasRef] | None) -> list[object] | None:
+    return None if aliases is None else [alias.model_dump() for alias in aliases]
+
+
 class ExportIn(BaseModel):
-    external_ids: list[Any] | None = None
-    user_aliases: list[Any] | None = None
-    device_id: StrictStr | None = None
-    braze_id: StrictStr | None = None
+    """external_ids and user_aliases (at most 50 together), or device_id, or braze_id."""
+
+    external_ids: list[Identifier] | None = None
+    user_aliases: list[AliasRef] | None = None
+    device_id: Identifier | None = None
+    braze_id: Identifier | None = None
+    fields_to_export: list[str] | None = Field(
+        None,
+        description="The fields each user has, exactly: any of "
+        + ", ".join(EXPORT_FIELDS)
+        + ". Without it: the base fields, plus the standard fields and summaries a user has.",
+    )
+
+    def aliases(self) -> list[object] | None:
+        return _alias_dicts(self.user_aliases)
 
 
 class ExportedAlias(BaseModel):
@@ -98,13 +102,34 @@ class ExportedCohort(BaseModel):
     name: str | None
 
 
+class ExportedSummary(BaseModel):
+    name: str = Field(description="The event name, or the product id of purchases")
+    first: datetime
+    last: datetime
+    count: int
+
+
 class ExportedUser(BaseModel):
-    external_id: str | None
-    braze_id: str
-    user_aliases: list[ExportedAlias]
-    devices: list[ExportedDevice]
-    cohorts: list[ExportedCohort]
-    custom_attributes: JsonObject
+    """Only the fields asked for in ``fields_to_export`` are present."""
+
+    external_id: str | None = None
+    braze_id: str | None = None
+    user_aliases: list[ExportedAlias] | None = None
+    devices: list[ExportedDevice] | None = None
+    cohorts: list[ExportedCohort] | None = None
+    custom_attributes: JsonObject | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    gender: str | None = None
+    dob: str | None = None
+    country: str | None = None
+    home_city: str | None = None
+    language: str | None = None
+    time_zone: str | None = None
+    custom_events: list[ExportedSummary] | None = None
+    purchases: list[ExportedSummary] | None = None
 
 
 class ExportOut(BaseModel):

@@ -4,15 +4,14 @@ A user holds one name per label, and a (label, name) pair belongs to one user of
 an entry breaking either rule is skipped and reported, the others still apply.
 """
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from kohorte.domain.errors import InvalidInput
 from kohorte.domain.users import fields
-from kohorte.domain.users.creation import create_alias_only_users
 from kohorte.domain.users.fields import Alias, Skipped
+from kohorte.domain.users.identify_requests import AliasNewRequest
+from kohorte.domain.users.new_users import NewUsers, create_with_aliases
 from kohorte.store import identities
 from kohorte.store import users as store
 
@@ -21,7 +20,6 @@ INPUT_ARRAY = "user_aliases"
 ALIAS_TAKEN = "Alias already belongs to another user"
 LABEL_TAKEN = "User already has an alias with this alias_label"
 UNKNOWN_USER = "No user found for external_id"
-NEW_USER = 0  # owner marker of an alias that will get its own alias-only user
 
 
 @dataclass(frozen=True)
@@ -36,12 +34,16 @@ class _Plan:
     users: dict[str, int]
     labels: dict[int, dict[str, str]]
     for_users: list[tuple[int, str, str]]
-    for_new_users: list[tuple[str, str]]
+    for_new_users: dict[int, tuple[str, str]]  # placeholder → alias
+    new_users: NewUsers = field(default_factory=NewUsers)
 
 
-def add_aliases(session: Session, workspace_id: str, entries: list[dict[str, Any]]) -> AliasResult:
-    fields.check_limit(entries, MAX_ALIASES, "user_aliases")
-    parsed = [_parse(index, entry) for index, entry in enumerate(entries)]
+def add_aliases(session: Session, workspace_id: str, request: AliasNewRequest) -> AliasResult:
+    fields.check_limit(request.user_aliases, MAX_ALIASES, "user_aliases")
+    parsed = [
+        (entry.external_id, Alias(label=entry.alias_label, name=entry.alias_name))
+        for entry in request.user_aliases
+    ]
     plan = _load(session, workspace_id, parsed)
     skipped = [
         Skipped(INPUT_ARRAY, index, reason)
@@ -49,18 +51,8 @@ def add_aliases(session: Session, workspace_id: str, entries: list[dict[str, Any
         if (reason := _place(plan, external_id, alias)) is not None
     ]
     store.add_aliases(session, workspace_id, plan.for_users)
-    create_alias_only_users(session, workspace_id, plan.for_new_users)
+    create_with_aliases(session, workspace_id, plan.new_users, plan.for_new_users)
     return AliasResult(len(parsed) - len(skipped), skipped)
-
-
-def _parse(index: int, entry: dict[str, Any]) -> tuple[str | None, Alias]:
-    where = f"{INPUT_ARRAY}[{index}]"
-    unknown = set(entry) - {"external_id", "alias_name", "alias_label"}
-    if unknown:
-        raise InvalidInput(f"{where} takes only external_id, alias_name and alias_label")
-    external_id = fields.optional_identifier(entry.get("external_id"), f"{where}.external_id")
-    alias_fields = {key: entry.get(key) for key in ("alias_name", "alias_label")}
-    return external_id, fields.alias(alias_fields, where)
 
 
 def _load(session: Session, workspace_id: str, parsed: list[tuple[str | None, Alias]]) -> _Plan:
@@ -68,24 +60,32 @@ def _load(session: Session, workspace_id: str, parsed: list[tuple[str | None, Al
     users = identities.users_by_external_id(session, workspace_id, external_ids)
     owners = identities.users_by_alias(session, workspace_id, [alias.key for _, alias in parsed])
     labels = store.alias_labels_of(session, users.values())
-    return _Plan(owners, users, labels, [], [])
+    return _Plan(owners, users, labels, [], {})
 
 
 def _place(plan: _Plan, external_id: str | None, alias: Alias) -> str | None:
     """Record where the alias goes, or say why it cannot go anywhere."""
-    user = NEW_USER if external_id is None else plan.users.get(external_id)
     owner = plan.owners.get(alias.key)
+    if external_id is None:
+        if owner is not None:
+            return ALIAS_TAKEN
+        _for_new_user(plan, alias)
+        return None
+    user = plan.users.get(external_id)
     if owner is not None:
-        return None if owner == user and user != NEW_USER else ALIAS_TAKEN
+        return None if owner == user else ALIAS_TAKEN
     if user is None:
         return UNKNOWN_USER
-    plan.owners[alias.key] = user
-    if user == NEW_USER:
-        plan.for_new_users.append(alias.key)
-        return None
     if alias.label in plan.labels.setdefault(user, {}):
-        del plan.owners[alias.key]
         return LABEL_TAKEN
+    plan.owners[alias.key] = user
     plan.labels[user][alias.label] = alias.name
     plan.for_users.append((user, alias.label, alias.name))
     return None
+
+
+def _for_new_user(plan: _Plan, alias: Alias) -> None:
+    """The alias gets an alias-only user of its own (created by ``new_users``)."""
+    placeholder = plan.new_users.new()
+    plan.owners[alias.key] = placeholder
+    plan.for_new_users[placeholder] = alias.key

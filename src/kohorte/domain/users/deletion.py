@@ -1,6 +1,6 @@
 """``/users/delete``: users named by one kind of identifier, with everything they hold."""
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -17,10 +17,10 @@ KINDS = ("external_ids", "user_aliases", "braze_ids", "device_ids")
 
 @dataclass(frozen=True)
 class DeleteRequest:
-    external_ids: list[object] | None = None
-    user_aliases: list[object] | None = None
-    braze_ids: list[object] | None = None
-    device_ids: list[object] | None = None
+    external_ids: Sequence[object] | None = None
+    user_aliases: Sequence[object] | None = None
+    braze_ids: Sequence[object] | None = None
+    device_ids: Sequence[object] | None = None
 
 
 def delete_users(session: Session, workspace_id: str, request: DeleteRequest) -> int:

@@ -6,13 +6,12 @@ order on an :class:`IdentityPlan`, and write the outcome set-based.
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kohorte.domain.errors import InvalidInput
 from kohorte.domain.users import fields
-from kohorte.domain.users.fields import Alias, Skipped
+from kohorte.domain.users.fields import Skipped
+from kohorte.domain.users.identify_requests import DevicesRequest, IdentifyRequest
 from kohorte.domain.users.identity_plan import IdentityPlan
 from kohorte.domain.users.merge import merge_users
 from kohorte.store import identities, memberships
@@ -32,17 +31,13 @@ class IdentifyResult:
     skipped: list[Skipped]
 
 
-def identify(
-    session: Session,
-    workspace_id: str,
-    aliases: list[dict[str, Any]],
-    devices: list[dict[str, Any]],
-) -> IdentifyResult:
+def identify(session: Session, workspace_id: str, request: IdentifyRequest) -> IdentifyResult:
+    aliases, devices = request.aliases_to_identify, request.devices_to_identify
     fields.check_limit(
         [*aliases, *devices], MAX_IDENTIFY_ENTRIES, "aliases and devices to identify"
     )
-    alias_entries = [_alias_entry(i, entry) for i, entry in enumerate(aliases)]
-    device_entries = [_device_entry(i, entry, DEVICES) for i, entry in enumerate(devices)]
+    alias_entries = [(entry.user_alias.alias(), entry.external_id) for entry in aliases]
+    device_entries = [(entry.device_id, entry.external_id) for entry in devices]
     plan = load_plan(
         session,
         workspace_id,
@@ -68,10 +63,10 @@ def identify(
     )
 
 
-def register_devices(session: Session, workspace_id: str, devices: list[dict[str, Any]]) -> int:
+def register_devices(session: Session, workspace_id: str, request: DevicesRequest) -> int:
     """Devices seen in SDK sessions, logged in (with external_id) or not; returns the count."""
-    fields.check_limit(devices, MAX_DEVICES, "devices")
-    entries = [_session_entry(index, entry) for index, entry in enumerate(devices)]
+    fields.check_limit(request.devices, MAX_DEVICES, "devices")
+    entries = [(entry.device_id, entry.external_id) for entry in request.devices]
     plan = load_plan(
         session,
         workspace_id,
@@ -86,33 +81,6 @@ def register_devices(session: Session, workspace_id: str, devices: list[dict[str
             plan.log_in_on_device(device, ext)
     apply_plan(session, workspace_id, plan)
     return len(entries)
-
-
-def _alias_entry(index: int, entry: dict[str, Any]) -> tuple[Alias, str]:
-    where = f"{ALIASES}[{index}]"
-    _only_keys(entry, {"external_id", "user_alias"}, where)
-    external_id = fields.identifier(entry.get("external_id"), f"{where}.external_id")
-    return fields.alias(entry.get("user_alias"), f"{where}.user_alias"), external_id
-
-
-def _device_entry(index: int, entry: dict[str, Any], array: str) -> tuple[str, str]:
-    where = f"{array}[{index}]"
-    _only_keys(entry, {"external_id", "device_id"}, where)
-    device_id = fields.identifier(entry.get("device_id"), f"{where}.device_id")
-    return device_id, fields.identifier(entry.get("external_id"), f"{where}.external_id")
-
-
-def _session_entry(index: int, entry: dict[str, Any]) -> tuple[str, str | None]:
-    where = f"devices[{index}]"
-    _only_keys(entry, {"external_id", "device_id"}, where)
-    device_id = fields.identifier(entry.get("device_id"), f"{where}.device_id")
-    return device_id, fields.optional_identifier(entry.get("external_id"), f"{where}.external_id")
-
-
-def _only_keys(entry: dict[str, Any], allowed: set[str], where: str) -> None:
-    unknown = set(entry) - allowed
-    if unknown:
-        raise InvalidInput(f"{where} takes only {', '.join(sorted(allowed))}")
 
 
 def load_plan(
@@ -135,7 +103,7 @@ def apply_plan(session: Session, workspace_id: str, plan: IdentityPlan) -> None:
     if plan.merges:
         # Before any other write: merges remove users, which partner syncs must not race.
         memberships.hold_workspace(session, workspace_id)
-    created = _create_users(session, workspace_id, plan)
+    created = plan.new_users.create(session, workspace_id, keep=plan.users_to_create())
 
     def real(user: int) -> int:
         resolved = plan.resolve(user)
@@ -147,15 +115,3 @@ def apply_plan(session: Session, workspace_id: str, plan: IdentityPlan) -> None:
     store.assign_devices(
         session, workspace_id, {device: real(user) for device, user in plan.device_moves.items()}
     )
-
-
-def _create_users(session: Session, workspace_id: str, plan: IdentityPlan) -> dict[int, int]:
-    """Create the plan's new users; placeholder → real id."""
-    wanted = plan.users_to_create()
-    identified = {ext: user for user, ext in wanted if ext is not None}
-    anonymous = [user for user, ext in wanted if ext is None]
-    by_ext = store.create_identified_users(session, workspace_id, {ext: {} for ext in identified})
-    created = {user: by_ext[ext] for ext, user in identified.items()}
-    ids = store.create_anonymous_users(session, workspace_id, [{} for _ in anonymous])
-    created.update(zip(anonymous, ids, strict=True))
-    return created

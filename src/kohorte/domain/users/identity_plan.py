@@ -3,12 +3,13 @@
 The plan starts from what the store knows about the request's devices, aliases and external
 ids, replays every entry in order (so an entry sees the effect of the ones before it), and ends
 with the few set-based writes to make: users to create, anonymous users that get an external
-id, merges, and device owners. Users created by the request are negative placeholders until
-they exist.
+id, merges, and device owners. Users created by the request are placeholders of
+``new_users.NewUsers`` until they exist.
 """
 
 from dataclasses import dataclass, field
 
+from kohorte.domain.users.new_users import NewUsers, is_placeholder
 from kohorte.store.identities import AliasKey
 
 UNKNOWN_DEVICE = "No user found for device_id"
@@ -22,7 +23,7 @@ class IdentityPlan:
     alias_owner: dict[AliasKey, int]
     user_by_external_id: dict[str, int]
     external_id_of: dict[int, str | None]
-    new_users: list[int] = field(default_factory=list)
+    new_users: NewUsers = field(default_factory=NewUsers)
     identified: dict[int, str] = field(default_factory=dict)
     merged_into: dict[int, int] = field(default_factory=dict)
     merges: list[tuple[int, int]] = field(default_factory=list)
@@ -71,11 +72,13 @@ class IdentityPlan:
         if holder is None:
             self.external_id_of[anonymous] = external_id
             self.user_by_external_id[external_id] = anonymous
-            if anonymous > 0:
+            if is_placeholder(anonymous):
+                self.new_users.identify(anonymous, external_id)
+            else:
                 self.identified[anonymous] = external_id
             return
         self.merged_into[anonymous] = holder
-        if anonymous > 0:
+        if not is_placeholder(anonymous):
             self.merges.append((anonymous, holder))
 
     def _user_with(self, external_id: str) -> int:
@@ -86,8 +89,7 @@ class IdentityPlan:
         return holder
 
     def _new_user(self, external_id: str | None) -> int:
-        placeholder = -(len(self.new_users) + 1)
-        self.new_users.append(placeholder)
+        placeholder = self.new_users.new(external_id)
         self.external_id_of[placeholder] = external_id
         return placeholder
 
@@ -95,10 +97,6 @@ class IdentityPlan:
         self.device_owner[device_id] = user
         self.device_moves[device_id] = user
 
-    def users_to_create(self) -> list[tuple[int, str | None]]:
-        """Placeholders still standing (not merged away) with their external ids."""
-        return [
-            (user, self.external_id_of[user])
-            for user in self.new_users
-            if user not in self.merged_into
-        ]
+    def users_to_create(self) -> list[int]:
+        """Placeholders still standing (not merged away)."""
+        return [user for user in self.new_users.external_id_of if user not in self.merged_into]

@@ -1,10 +1,10 @@
 """Writing one batch of imported users in a fixed handful of statements.
 
 The batch is first resolved in memory, in line order: every line gets a user (existing, or a
-placeholder for one to create), aliases and devices not yet held go to that user, attribute
-attribute changes pile up per user. Then the new users, their aliases and devices go in through
-the store's bulk path (``store/user_import.py``), and the existing users' attributes are read,
-changed and written back in one statement each.
+placeholder of ``new_users.NewUsers`` for one to create), aliases and devices not yet held go
+to that user, attribute changes pile up per user. Then the new users, their aliases and
+devices go in through the store's bulk path (``store/user_import.py``), and the existing
+users' attributes are read, changed and written back in one statement each.
 """
 
 from collections.abc import Iterable, Iterator
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from kohorte.domain.users.attributes import apply_updates
 from kohorte.domain.users.import_lines import ImportLine
+from kohorte.domain.users.new_users import NewUsers, is_placeholder
 from kohorte.store import identities, user_import
 from kohorte.store import users as store
 from kohorte.store.identities import AliasKey
@@ -29,10 +30,11 @@ class _Batch:
     alias_owner: dict[AliasKey, int]
     device_owner: dict[str, int]
     labels: dict[int, set[str]]
-    external_id_of_new: dict[int, str | None] = field(default_factory=dict)
+    new_users: NewUsers = field(default_factory=NewUsers)
     changes: dict[int, list[ImportLine]] = field(default_factory=dict)
     new_aliases: list[tuple[int, str, str]] = field(default_factory=list)
     new_devices: dict[str, int] = field(default_factory=dict)
+    profiles: dict[int, dict[str, str | None]] = field(default_factory=dict)
     notes: list[Note] = field(default_factory=list)
 
     def user_for(self, line: ImportLine) -> int:
@@ -48,8 +50,7 @@ class _Batch:
         return next((self.device_owner[d] for d in line.device_ids if d in self.device_owner), None)
 
     def _new(self, external_id: str | None) -> int:
-        placeholder = -(len(self.external_id_of_new) + 1)
-        self.external_id_of_new[placeholder] = external_id
+        placeholder = self.new_users.new(external_id)
         if external_id is not None:
             self.by_external_id[external_id] = placeholder
         return placeholder
@@ -58,6 +59,8 @@ class _Batch:
         user = self.user_for(line)
         if line.attributes or line.updates:
             self.changes.setdefault(user, []).append(line)
+        if line.profile:
+            self.profiles.setdefault(user, {}).update(line.profile)
         for index, alias in enumerate(line.aliases):
             self._take_alias(line.number, user, index, alias.key)
         for index, device_id in enumerate(line.device_ids):
@@ -101,6 +104,7 @@ def _write(session: Session, workspace_id: str, lines: list[ImportLine], bulk: b
         batch.take(line)
     created = _create_users(session, workspace_id, batch, bulk)
     _update_existing(session, batch)
+    _update_profiles(session, {created.get(u, u): p for u, p in batch.profiles.items()})
     user_import.add_aliases(
         session,
         workspace_id,
@@ -126,17 +130,10 @@ def _load(session: Session, workspace_id: str, lines: list[ImportLine]) -> _Batc
 
 def _create_users(session: Session, workspace_id: str, batch: _Batch, bulk: bool) -> dict[int, int]:
     """Insert the batch's new users with their attributes; placeholder → id."""
-    identified = {
-        ext: _changed({}, batch.changes.get(user, ()))
-        for user, ext in batch.external_id_of_new.items()
-        if ext is not None
+    attributes = {
+        user: _changed({}, batch.changes.get(user, ())) for user in batch.new_users.external_id_of
     }
-    anonymous = [user for user, ext in batch.external_id_of_new.items() if ext is None]
-    attributes = [_changed({}, batch.changes.get(user, ())) for user in anonymous]
-    by_ext, ids = user_import.create_users(session, workspace_id, identified, attributes, bulk=bulk)
-    created = dict(zip(anonymous, ids, strict=True))
-    created.update({batch.by_external_id[ext]: user_id for ext, user_id in by_ext.items()})
-    return created
+    return batch.new_users.create(session, workspace_id, attributes=attributes, bulk=bulk)
 
 
 def _update_existing(session: Session, batch: _Batch) -> None:
@@ -148,8 +145,22 @@ def _update_existing(session: Session, batch: _Batch) -> None:
     )
 
 
+def _update_profiles(session: Session, changes: dict[int, dict[str, str | None]]) -> None:
+    """Standard profile fields, new and existing users alike: one read and one write, and
+    only for batches that set any (the bulk path stays as it is for the others)."""
+    current = store.profiles_of(session, changes)
+    merged = {user: {**current.get(user, {}), **change} for user, change in changes.items()}
+    store.save_profiles(
+        session,
+        {
+            user: {k: v for k, v in profile.items() if v is not None}
+            for user, profile in merged.items()
+        },
+    )
+
+
 def _existing(batch: _Batch) -> Iterator[tuple[int, list[ImportLine]]]:
-    return ((user, lines) for user, lines in batch.changes.items() if user > 0)
+    return ((user, lines) for user, lines in batch.changes.items() if not is_placeholder(user))
 
 
 def _changed(attributes: dict[str, Any], lines: Iterable[ImportLine]) -> dict[str, Any]:

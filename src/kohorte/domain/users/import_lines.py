@@ -1,20 +1,27 @@
 """Reading an NDJSON user import: splitting a byte stream into lines and checking each line.
 
-One line is one user: ``{"external_id"?, "user_aliases"?, "device_ids"?, "attributes"?}``.
-Memory stays bounded by the longest accepted line, whatever the size of the stream.
+One line is one user: ``{"external_id"?, "user_aliases"?, "device_ids"?, "attributes"?}``;
+standard profile fields among ``attributes`` (first_name, dob, …) are checked as /users/track
+checks them and kept apart from custom attributes. Memory stays bounded by the longest
+accepted line, whatever the size of the stream.
 """
 
+import dataclasses
 import json
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from kohorte.domain.errors import InvalidInput
+from pydantic import ValidationError
+
+from kohorte.domain.errors import PLACED_ERROR, InvalidInput
 from kohorte.domain.text import MAX_IDENTIFIER_BYTES, MAX_NAME_LENGTH
 from kohorte.domain.users import fields
 from kohorte.domain.users.attributes import Update, parse_updates
 from kohorte.domain.users.fields import Alias
+from kohorte.domain.users.profile import STANDARD_FIELDS
+from kohorte.domain.users.track_requests import AttributesEntry
 
 MAX_LINE_BYTES = 1024 * 1024
 LINE_FIELDS = ("external_id", "user_aliases", "device_ids", "attributes")
@@ -31,7 +38,8 @@ class OversizedLine:
 @dataclass(frozen=True)
 class ImportLine:
     """One checked line. ``attributes`` holds plain values to set (None: remove the attribute),
-    ``updates`` the operators (inc, add/remove) and nested values; their keys never overlap."""
+    ``updates`` the operators (inc, add/remove) and nested values; their keys never overlap.
+    ``profile`` the standard profile fields the line sets (None: clear it)."""
 
     number: int
     external_id: str | None
@@ -39,6 +47,7 @@ class ImportLine:
     device_ids: list[str]
     attributes: dict[str, Any]
     updates: list[Update]
+    profile: dict[str, str | None] = dataclasses.field(default_factory=dict)
 
 
 RawLine = bytes | OversizedLine
@@ -73,6 +82,12 @@ def parse_line(number: int, raw: RawLine) -> ImportLine | None:
     unknown = document.keys() - LINE_FIELDS_SET
     if unknown:
         raise InvalidInput(f"a line takes only {', '.join(LINE_FIELDS)}")
+    profile = _profile(document)
+    line = _line(number, raw, document)
+    return dataclasses.replace(line, profile=profile) if profile else line
+
+
+def _line(number: int, raw: bytes, document: dict[str, Any]) -> ImportLine:
     # Without a \u escape, no string of the line can hold NUL or a lone surrogate: the JSON
     # parser refuses raw control characters and the UTF-8 decoder refuses encoded surrogates.
     if b"\\u" not in raw:
@@ -80,6 +95,21 @@ def parse_line(number: int, raw: RawLine) -> ImportLine | None:
         if line is not None:
             return line
     return _checked_line(number, document)
+
+
+def _profile(document: dict[str, Any]) -> dict[str, str | None]:
+    """Take the standard profile fields out of the line's attributes, checked by the rules of
+    ``/users/track`` (its attributes model), so that both say the same of a bad value."""
+    attributes = document.get("attributes")
+    if not isinstance(attributes, dict) or attributes.keys().isdisjoint(STANDARD_FIELDS):
+        return {}
+    values = {name: attributes.pop(name) for name in STANDARD_FIELDS if name in attributes}
+    try:
+        return AttributesEntry.model_validate({"external_id": "-", **values}).profile
+    except ValidationError as error:
+        first = error.errors()[0]
+        joint = "" if first["type"] == PLACED_ERROR else ": "
+        raise InvalidInput(f"attributes.{first['loc'][0]}{joint}{first['msg']}") from None
 
 
 def _checked_line(number: int, document: dict[str, Any]) -> ImportLine:

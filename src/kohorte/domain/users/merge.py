@@ -2,8 +2,10 @@
 
 The source disappears; its devices and cohort memberships move to the target (a cohort holding
 both keeps one member), its aliases move unless the target has one with the same label, and its
-custom attributes fill only those the target lacks. A target enters the cohorts its source was
-in (a new stay from the merge on); the source's own history goes with it. Sizes change by the
+custom attributes and standard profile fields fill only those the target lacks, and its event
+and purchase summaries are added to the target's (counts summed, the earliest first, the latest
+last). A target enters the cohorts its source was in (a new stay from the merge on); the
+source's own history goes with it. Sizes change by the
 stays actually opened and closed, so they stay exact beside concurrent syncs.
 """
 
@@ -13,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from kohorte.domain.users.attributes import fill_missing
 from kohorte.domain.users.deletion import remove_users
-from kohorte.store import cohort_counters, memberships, user_merge
+from kohorte.store import cohort_counters, memberships, user_events, user_merge
 from kohorte.store import users as store
 from kohorte.store.cohort_counters import Delta
 from kohorte.store.types import utcnow
@@ -50,6 +52,7 @@ def _merge_round(session: Session, pairs: dict[int, int]) -> None:
     )
     user_merge.move_devices(session, pairs)
     user_merge.move_aliases(session, pairs)
+    user_events.move_summaries(session, pairs)
     _fill_attributes(session, pairs)
     remove_users(session, list(pairs))
 
@@ -63,4 +66,18 @@ def _fill_attributes(session: Session, pairs: dict[int, int]) -> None:
     store.save_custom_attributes(
         session,
         {target: attrs for target, attrs in merged.items() if attrs != attributes.get(target)},
+    )
+    _fill_profiles(session, pairs)
+
+
+def _fill_profiles(session: Session, pairs: dict[int, int]) -> None:
+    """Standard fields the kept user lacks come from the merged one (the kept user wins)."""
+    profiles = store.profiles_of(session, {*pairs, *pairs.values()})
+    merged = {
+        target: fill_missing(profiles.get(target, {}), profiles.get(source, {}))
+        for source, target in pairs.items()
+    }
+    store.save_profiles(
+        session,
+        {target: profile for target, profile in merged.items() if profile != profiles.get(target)},
     )

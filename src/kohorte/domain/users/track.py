@@ -1,135 +1,121 @@
-"""``/users/track``: create users and update their custom attributes, a batch at a time.
+"""``/users/track``: create users, update their attributes and record their events and
+purchases, a batch at a time.
 
 Each object names its user by exactly one of external_id, user_alias or braze_id. Lookups,
-creations and attribute writes each cost one statement for the whole batch.
+creations, attribute writes and event summaries each cost one statement for the whole batch.
 """
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from kohorte.domain.errors import InvalidInput
-from kohorte.domain.users import fields
-from kohorte.domain.users.attributes import Update, apply_updates, parse_updates
-from kohorte.domain.users.creation import create_alias_only_users, ensure_identified_users
-from kohorte.domain.users.fields import Alias, Skipped
-from kohorte.store import identities
+from kohorte.domain.users import events, fields
+from kohorte.domain.users.attributes import Update, apply_updates
+from kohorte.domain.users.events import Occurrence
+from kohorte.domain.users.fields import Skipped
+from kohorte.domain.users.track_requests import AttributesEntry, TrackRequest
+from kohorte.domain.users.track_users import IDENTIFIER_KEYS, UserRef, parse_ref, resolve
 from kohorte.store import users as store
 
-MAX_ATTRIBUTE_OBJECTS = 75
-IDENTIFIER_KEYS = ("external_id", "user_alias", "braze_id")
-UPDATE_EXISTING_ONLY = "_update_existing_only"
-INPUT_ARRAY = "attributes"
-
-
-@dataclass(frozen=True)
-class TrackEntry:
-    index: int
-    kind: str  # one of IDENTIFIER_KEYS
-    external_id: str | None
-    alias: Alias | None
-    braze_id: str | None
-    update_existing_only: bool
-    updates: list[Update]
+MAX_OBJECTS = 75
+ARRAYS = ("attributes", "events", "purchases")
 
 
 @dataclass(frozen=True)
 class TrackResult:
-    processed: int
+    processed: dict[str, int]  # per array the request had
     skipped: list[Skipped]
 
 
-def track(session: Session, workspace_id: str, attributes: list[dict[str, Any]]) -> TrackResult:
-    fields.check_limit(attributes, MAX_ATTRIBUTE_OBJECTS, "attributes objects")
-    entries = [parse_entry(index, item) for index, item in enumerate(attributes)]
-    user_ids = _resolve(session, workspace_id, entries)
-    skipped = [_skip(entry) for entry in entries if entry.index not in user_ids]
-    _apply(session, entries, user_ids)
-    return TrackResult(len(user_ids), skipped)
+@dataclass(frozen=True)
+class _Parsed:
+    updates: list[tuple[UserRef, AttributesEntry]]
+    occurrences: list[tuple[UserRef, Occurrence]]
+    invalid: list[Skipped]
 
 
-def parse_entry(index: int, item: dict[str, Any]) -> TrackEntry:
-    where = f"attributes[{index}]"
-    named = [key for key in IDENTIFIER_KEYS if item.get(key) is not None]
-    if len(named) != 1:
-        raise InvalidInput(
-            f"{where} must name its user by exactly one of {', '.join(IDENTIFIER_KEYS)}"
-        )
-    kind = named[0]
-    only_existing = item.get(UPDATE_EXISTING_ONLY, kind == "user_alias")
-    if not isinstance(only_existing, bool):
-        raise InvalidInput(f"{where}.{UPDATE_EXISTING_ONLY} must be a boolean")
-    rest = {
-        key: value
-        for key, value in item.items()
-        if key not in (*IDENTIFIER_KEYS, UPDATE_EXISTING_ONLY)
-    }
-    return TrackEntry(
-        index=index,
-        kind=kind,
-        external_id=fields.identifier(item[kind], f"{where}.{kind}")
-        if kind == "external_id"
-        else None,
-        alias=fields.alias(item[kind], f"{where}.{kind}") if kind == "user_alias" else None,
-        braze_id=fields.identifier(item[kind], f"{where}.{kind}") if kind == "braze_id" else None,
-        update_existing_only=only_existing,
-        updates=parse_updates(rest, where),
+def track(session: Session, workspace_id: str, request: TrackRequest) -> TrackResult:
+    parsed = _parse(request)
+    refs = [ref for ref, _ in parsed.updates] + [ref for ref, _ in parsed.occurrences]
+    user_ids = resolve(session, workspace_id, refs)
+    _apply(session, [(user_ids[r.key], u) for r, u in parsed.updates if r.key in user_ids])
+    events.record(
+        session, [(user_ids[r.key], o) for r, o in parsed.occurrences if r.key in user_ids]
     )
+    skipped = parsed.invalid + [ref.not_found() for ref in refs if ref.key not in user_ids]
+    return TrackResult(_processed(request, user_ids), sorted(skipped, key=_order))
 
 
-def _resolve(session: Session, workspace_id: str, entries: list[TrackEntry]) -> dict[int, int]:
-    """User id per entry index, creating the users entries may create."""
-    by_external_id = _external_ids(session, workspace_id, entries)
-    by_alias = _aliases(session, workspace_id, entries)
-    braze_ids = [entry.braze_id for entry in entries if entry.braze_id is not None]
-    by_braze_id = identities.users_by_braze_id(session, workspace_id, braze_ids)
-    found: dict[int, int | None] = {}
-    for entry in entries:
-        if entry.external_id is not None:
-            found[entry.index] = by_external_id.get(entry.external_id)
-        elif entry.alias is not None:
-            found[entry.index] = by_alias.get(entry.alias.key)
-        else:
-            found[entry.index] = by_braze_id.get(entry.braze_id or "")
-    return {index: user_id for index, user_id in found.items() if user_id is not None}
+def _parse(request: TrackRequest) -> _Parsed:
+    given = {name: getattr(request, name) for name in ARRAYS if getattr(request, name) is not None}
+    if not given:
+        raise InvalidInput("Give attributes, events or purchases")
+    for name, items in given.items():
+        fields.check_limit(items, MAX_OBJECTS, f"{name} objects")
+    parsed = _Parsed(
+        [_attribute(i, item) for i, item in enumerate(request.attributes or [])], [], []
+    )
+    for array in ("events", "purchases"):
+        for index, item in enumerate(given.get(array, [])):
+            _occurrence(parsed, array, index, item)
+    return parsed
 
 
-def _external_ids(session: Session, workspace_id: str, entries: list[TrackEntry]) -> dict[str, int]:
-    wanted = [e.external_id for e in entries if e.external_id is not None]
-    known = identities.users_by_external_id(session, workspace_id, wanted)
-    new = {
-        e.external_id
-        for e in entries
-        if e.external_id is not None and e.external_id not in known and not e.update_existing_only
-    }
-    return known | ensure_identified_users(session, workspace_id, new) if new else known
+def _attribute(index: int, item: AttributesEntry) -> tuple[UserRef, AttributesEntry]:
+    ref = UserRef(
+        array="attributes",
+        index=index,
+        kind=item.kind,
+        external_id=item.external_id,
+        alias=item.alias,
+        braze_id=item.braze_id,
+        update_existing_only=item.only_existing,
+    )
+    return ref, item
 
 
-def _aliases(
-    session: Session, workspace_id: str, entries: list[TrackEntry]
-) -> dict[tuple[str, str], int]:
-    wanted = [e.alias.key for e in entries if e.alias is not None]
-    known = identities.users_by_alias(session, workspace_id, wanted)
-    new = [
-        e.alias.key
-        for e in entries
-        if e.alias is not None and e.alias.key not in known and not e.update_existing_only
-    ]
-    return known | create_alias_only_users(session, workspace_id, new) if new else known
+def _occurrence(parsed: _Parsed, array: str, index: int, item: object) -> None:
+    """An entry naming its user badly is a 400 as in ``attributes``; one whose event is bad
+    is reported and the others applied."""
+    ref, rest = parse_ref(array, index, item)
+    try:
+        parsed.occurrences.append((ref, events.occurrence(array, rest)))
+    except InvalidInput as error:
+        parsed.invalid.append(Skipped(array, index, error.message))
 
 
-def _apply(session: Session, entries: list[TrackEntry], user_ids: dict[int, int]) -> None:
-    updating = [
-        (user_ids[e.index], e.updates) for e in entries if e.index in user_ids and e.updates
-    ]
+def _apply(session: Session, updating: list[tuple[int, AttributesEntry]]) -> None:
+    _apply_attributes(session, [(user, entry.updates) for user, entry in updating if entry.updates])
+    _apply_profiles(session, [(user, entry.profile) for user, entry in updating if entry.profile])
+
+
+def _apply_attributes(session: Session, updating: list[tuple[int, list[Update]]]) -> None:
     attributes = store.custom_attributes_of(session, {user_id for user_id, _ in updating})
     for user_id, updates in updating:
         attributes[user_id] = apply_updates(attributes[user_id], updates)
     store.save_custom_attributes(session, attributes)
 
 
-def _skip(entry: TrackEntry) -> Skipped:
-    if entry.kind == "braze_id":
-        return Skipped(INPUT_ARRAY, entry.index, "No user found for braze_id")
-    return Skipped(INPUT_ARRAY, entry.index, f"No user found for {entry.kind}")
+def _apply_profiles(session: Session, changes: list[tuple[int, dict[str, str | None]]]) -> None:
+    """Standard fields set, in request order; null clears one."""
+    profiles = store.profiles_of(session, {user_id for user_id, _ in changes})
+    for user_id, change in changes:
+        merged = {**profiles[user_id], **change}
+        profiles[user_id] = {name: value for name, value in merged.items() if value is not None}
+    store.save_profiles(session, profiles)
+
+
+def _processed(request: TrackRequest, user_ids: dict[tuple[str, int], int]) -> dict[str, int]:
+    return {
+        array: sum(1 for key in user_ids if key[0] == array)
+        for array in ARRAYS
+        if getattr(request, array) is not None
+    }
+
+
+def _order(skipped: Skipped) -> tuple[int, int]:
+    return ARRAYS.index(skipped.input_array), skipped.index
+
+
+__all__ = ["IDENTIFIER_KEYS", "TrackRequest", "TrackResult", "track"]
