@@ -41,19 +41,22 @@ def finished(client: TestClient, app: FastAPI, body: dict[str, Any]) -> bytes:
     runner(app).wait(60)
     response = client.get(body["url"])
     assert response.status_code == 200, response.text
-    return response.content
+    content: bytes = response.content
+    return content
 
 
 def test_gzip_export_has_every_member_with_exactly_the_fields_asked_for(
     client: TestClient, app: FastAPI, found: World
 ) -> None:
     body = started(client, found, fields_to_export=["external_id", "custom_attributes"])
-    assert body["message"] == "success" and body["object_prefix"]
+    assert body["message"] == "success"
+    assert body["object_prefix"]
     lines = gzip_lines(finished(client, app, body))
     assert sorted(line["external_id"] for line in lines) == list(MEMBERS)
     assert all(set(line) == {"external_id", "custom_attributes"} for line in lines)
     by_id = {line["external_id"]: line["custom_attributes"] for line in lines}
-    assert by_id["u1"] == {"plan": "pro"} and by_id["u2"] == {}
+    assert by_id["u1"] == {"plan": "pro"}
+    assert by_id["u2"] == {}
 
 
 def test_zip_export_is_one_json_member_with_every_field(
@@ -85,7 +88,8 @@ def test_the_callback_is_posted_when_complete_and_the_link_is_never_logged(
     token = body["url"].rsplit("/", 1)[1]
     # httpx and httpcore here are the test's own client, which knows the link.
     ours = [r for r in caplog.records if not r.name.startswith(("httpx", "httpcore"))]
-    assert ours and not [r for r in ours if token in r.getMessage()]
+    assert ours
+    assert not [r for r in ours if token in r.getMessage()]
 
 
 def test_the_access_log_masks_download_tokens() -> None:
@@ -99,7 +103,8 @@ def test_the_access_log_masks_download_tokens() -> None:
         None,
     )
     assert SecretPathFilter().filter(record)
-    assert "s3cr3t" not in record.getMessage() and "/files/***" in record.getMessage()
+    assert "s3cr3t" not in record.getMessage()
+    assert "/files/***" in record.getMessage()
 
 
 def test_an_unreachable_callback_does_not_fail_the_export(
@@ -185,5 +190,6 @@ def test_a_wrong_token_is_a_404_that_needs_no_credentials(
     finished(client, app, body)
     wrong = body["url"][:-4] + "AAAA"
     response = client.get(wrong)
-    assert response.status_code == 404 and "message" in response.json()
+    assert response.status_code == 404
+    assert "message" in response.json()
     assert client.get(body["url"].rsplit("/", 1)[0] + "/").status_code == 404
