@@ -4,7 +4,7 @@ process's peak RSS growth while it runs (the export must stream in constant memo
     .venv/bin/python -m bench.segment_export [--users 1000000] [--format gzip|zip] [--reuse]
         [--server postgresql://postgres@127.0.0.1:5432/postgres]
 
-Builds a database of its own (``kohorte_bench_segment_export``, dropped and recreated) and
+Builds a database of its own (``kohorte_bench_segment_export_stream``, dropped and recreated) and
 loads N users with COPY, each with two custom attributes, one alias and one device, all in
 cohort A; the segment is "in A". Then, in this process (the server's app through a
 TestClient), POSTs the export with every field and waits until the download link answers 200.
@@ -34,7 +34,7 @@ from kohorte.settings import Settings
 from kohorte.store.database import create_store_engine, normalise_url
 from kohorte.store.migrate import upgrade_to_head
 
-DATABASE = "kohorte_bench_segment_export"
+DATABASE = "kohorte_bench_segment_export_stream"
 IN_A = {"filter": "amplitude_cohorts", "op": "includes_value", "value": "A"}
 FIELDS = ["external_id", "braze_id", "user_aliases", "devices", "custom_attributes", "cohorts"]
 
@@ -50,6 +50,10 @@ def recreate_database(server_url: str) -> str:
     return make_url(server_url).set(database=DATABASE).render_as_string(hide_password=False)
 
 
+def attributes(n: int) -> str:
+    return f'{{"plan":"pro","n":{n}}}'
+
+
 def load(engine: Engine, users: int) -> None:
     started = time.perf_counter()
     with Session(engine) as session:
@@ -61,8 +65,7 @@ def load(engine: Engine, users: int) -> None:
         "COPY users (workspace_id, external_id, braze_id, custom_attributes, created_at,"
         " updated_at) FROM STDIN",
         (
-            (workspace_id, f"user-{n:08d}", secrets.token_hex(12), f'{{"plan":"pro","n":{n}}}')
-            + ("now", "now")
+            (workspace_id, f"user-{n:08d}", secrets.token_hex(12), attributes(n), "now", "now")
             for n in range(users)
         ),
     )
@@ -133,9 +136,8 @@ def export(url: str, key: str, segment_id: str, output_format: str, directory: P
     assert download.status_code == 200, download.text
     size = len(download.content)
     print(f"answered in {answered * 1000:.0f} ms; complete after {elapsed:.1f} s")
-    print(
-        f"file: {size / 1e6:.1f} MB {output_format}, {lines_in(download.content, output_format):,} lines"
-    )
+    lines = lines_in(download.content, output_format)
+    print(f"file: {size / 1e6:.1f} MB {output_format}, {lines:,} lines")
     print(f"peak RSS growth during the export: {(rss.peak - rss.baseline) / 2**20:.1f} MiB")
 
 
