@@ -1,10 +1,13 @@
 """Settings read from the environment (``KOHORTE_*``)."""
 
+import tempfile
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "secret", "admin", "password", "token"})
 MIN_ADMIN_TOKEN_LENGTH = 16
@@ -33,6 +36,30 @@ class Settings(BaseSettings):
     # Distinct unmatched identifiers kept per cohort, the least recently seen going first;
     # 0: none kept.
     unmatched_per_cohort: int = Field(default=10_000, ge=0)
+    # Where /users/export/segment writes its files; unset: a folder `kohorte-exports` beside
+    # the SQLite store, or in the system temp dir with PostgreSQL. Workers and instances that
+    # serve the same store must share it (the download may reach any of them).
+    export_dir: Path | None = None
+    # Hosts a segment export may call back, comma-separated (exact host names, no ports).
+    export_callback_hosts: str = "localhost,127.0.0.1"
+    # How long finished export files (and their records) are kept: seconds or ISO 8601 (P1D).
+    export_retention: timedelta = Field(default=timedelta(days=1), ge=timedelta(0))
+    # A running export whose worker has not written a heartbeat for this long is taken for
+    # dead: it no longer blocks a new export of its segment, and its link never completes.
+    export_stale_after: timedelta = Field(default=timedelta(minutes=2), gt=timedelta(0))
+
+    @property
+    def export_callback_host_set(self) -> frozenset[str]:
+        hosts = (host.strip().lower() for host in self.export_callback_hosts.split(","))
+        return frozenset(host for host in hosts if host)
+
+    def export_directory(self) -> Path:
+        if self.export_dir is not None:
+            return self.export_dir
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "sqlite" and url.database:
+            return Path(url.database).resolve().parent / "kohorte-exports"
+        return Path(tempfile.gettempdir()) / "kohorte-exports"
 
     @field_validator("admin_token")
     @classmethod

@@ -14,7 +14,15 @@ from kohorte.api.errors import install_error_handlers
 from kohorte.api.journal import PartnerControlsMiddleware
 from kohorte.api.metrics import install_metrics
 from kohorte.api.partner import router as partner_router
-from kohorte.api.workspace import cohorts, integrations, segments, usage, user_identities, users
+from kohorte.api.workspace import (
+    cohorts,
+    integrations,
+    segment_exports,
+    segments,
+    usage,
+    user_identities,
+    users,
+)
 from kohorte.api.workspace import journal as workspace_journal
 from kohorte.settings import Settings, get_settings
 from kohorte.store.database import create_store_engine, make_session_factory
@@ -49,6 +57,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         integrations.router,
         users.router,
         user_identities.router,
+        segment_exports.router,
+        segment_exports.downloads,
         cohorts.router,
         segments.router,
         usage.router,

@@ -6,6 +6,7 @@ from typing import Any, TypedDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kohorte.store.batches import in_batch
 from kohorte.store.models import User, UserAlias, UserDevice
 
 
@@ -30,7 +31,7 @@ def user_views(session: Session, user_ids: Sequence[int]) -> list[UserView]:
     if not user_ids:
         return []
     users = session.execute(
-        select(User.id, User.external_id, User.braze_id).where(User.id.in_(user_ids))
+        select(User.id, User.external_id, User.braze_id).where(in_batch(session, User.id, user_ids))
     ).all()
     aliases = aliases_by_user(session, user_ids)
     devices = devices_by_user(session, user_ids)
@@ -49,7 +50,7 @@ def user_views(session: Session, user_ids: Sequence[int]) -> list[UserView]:
 def aliases_by_user(session: Session, user_ids: Sequence[int]) -> dict[int, list[AliasView]]:
     rows = session.execute(
         select(UserAlias.user_id, UserAlias.alias_name, UserAlias.alias_label)
-        .where(UserAlias.user_id.in_(user_ids))
+        .where(in_batch(session, UserAlias.user_id, user_ids))
         .order_by(UserAlias.user_id, UserAlias.alias_label)
     ).all()
     grouped: dict[int, list[AliasView]] = {}
@@ -61,7 +62,7 @@ def aliases_by_user(session: Session, user_ids: Sequence[int]) -> dict[int, list
 def devices_by_user(session: Session, user_ids: Sequence[int]) -> dict[int, list[DeviceView]]:
     rows = session.execute(
         select(UserDevice.user_id, UserDevice.device_id)
-        .where(UserDevice.user_id.in_(user_ids))
+        .where(in_batch(session, UserDevice.user_id, user_ids))
         .order_by(UserDevice.user_id, UserDevice.id)
     ).all()
     grouped: dict[int, list[DeviceView]] = {}

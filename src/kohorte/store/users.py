@@ -210,7 +210,10 @@ def cohorts_of(
     rows = session.execute(
         select(CohortMembership.user_id, Cohort.partner_name, Cohort.cohort_id, Cohort.name)
         .join(Cohort, Cohort.id == CohortMembership.cohort_pk)
-        .where(CohortMembership.user_id.in_(set(user_ids)), CohortMembership.left_at.is_(None))
+        .where(
+            in_batch(session, CohortMembership.user_id, user_ids),
+            CohortMembership.left_at.is_(None),
+        )
         .order_by(CohortMembership.user_id, Cohort.partner_name, Cohort.cohort_id)
     ).all()
     cohorts: dict[int, list[tuple[str, str, str | None]]] = {}
