@@ -143,6 +143,8 @@ def test_a_far_callback_host_is_refused_and_nothing_starts(
         ({"output_format": 3}, "output_format"),
         ({"segment_id": None}, "segment_id"),
         ({"callback_endpoint": "not a url"}, "callback_endpoint"),
+        ({"callback_endpoint": "http://[localhost/done"}, "callback_endpoint"),
+        ({"callback_endpoint": "http://localhost:port/done"}, "callback_endpoint"),
     ],
 )
 def test_invalid_requests_are_400s_naming_the_problem(

@@ -127,12 +127,17 @@ def _format(request: ExportRequest) -> str:
 def _callback(endpoint: str | None, allowed: frozenset[str]) -> str | None:
     if endpoint is None:
         return None
-    parts = urlsplit(endpoint)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(endpoint)
+        host = parts.hostname  # parses the port too: "host:x" is a ValueError here
+        parts.port  # noqa: B018
+    except ValueError:
+        host = None  # an unclosed "[" or a bad port: not a URL at all
+    if host is None or parts.scheme not in ("http", "https"):
         raise InvalidInput("callback_endpoint must be an http or https URL")
-    if parts.hostname.lower() not in allowed:
+    if host.lower() not in allowed:
         raise InvalidInput(
-            f"callback_endpoint host {shown(parts.hostname)} is not allowed "
+            f"callback_endpoint host {shown(host)} is not allowed "
             "(KOHORTE_EXPORT_CALLBACK_HOSTS)"
         )
     return endpoint

@@ -87,6 +87,8 @@ def user_columns(
         return {}
     names = [name for name in USER_COLUMNS if name in columns]
     rows = session.execute(
-        select(User.id, *(USER_COLUMNS[name] for name in names)).where(User.id.in_(user_ids))
+        select(User.id, *(USER_COLUMNS[name] for name in names)).where(
+            in_batch(session, User.id, user_ids)
+        )
     ).all()
     return {row[0]: dict(zip(names, row[1:], strict=True)) for row in rows}

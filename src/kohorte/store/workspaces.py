@@ -20,6 +20,7 @@ from kohorte.store.models import (
     User,
     Workspace,
 )
+from kohorte.store.users_api_tables import SegmentExport
 
 # Tables keyed by a cohort's primary key without a foreign key (a key check per row would cost
 # every sync), so removing a workspace's cohorts removes their rows first.
@@ -58,14 +59,15 @@ def delete_workspace(session: Session, workspace_id: str) -> bool:
 
 
 def clear_workspace(session: Session, workspace_id: str) -> None:
-    """Remove a workspace's users, cohorts with their history, segments, usage and journal;
+    """Remove a workspace's users, cohorts with their history, segments, usage, journal and
+    segment exports (the cleanup removes files whose record is gone);
     keep the workspace and its REST API and data import keys. A few statements, whatever the
     size: each deletes by workspace, the users' aliases and devices going by cascade."""
     cohort_counters.hold_folds(session)
     cohorts = select(Cohort.id).where(Cohort.workspace_id == workspace_id)
     for table in COHORT_ROW_TABLES:
         session.execute(delete(table).where(table.cohort_pk.in_(cohorts)))
-    for owned in (Cohort, Segment, DataPointCount, User, JournalEntry):
+    for owned in (Cohort, Segment, DataPointCount, User, JournalEntry, SegmentExport):
         session.execute(delete(owned).where(owned.workspace_id == workspace_id))
 
 
