@@ -137,8 +137,7 @@ def _callback(endpoint: str | None, allowed: frozenset[str]) -> str | None:
         raise InvalidInput("callback_endpoint must be an http or https URL")
     if host.lower() not in allowed:
         raise InvalidInput(
-            f"callback_endpoint host {shown(host)} is not allowed "
-            "(KOHORTE_EXPORT_CALLBACK_HOSTS)"
+            f"callback_endpoint host {shown(host)} is not allowed (KOHORTE_EXPORT_CALLBACK_HOSTS)"
         )
     return endpoint
 
