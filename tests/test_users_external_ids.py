@@ -231,3 +231,15 @@ def test_a_key_without_the_permission_is_403(
     assert post(client, key, path, body).status_code == 403
     allowed = WorkspaceHandle(workspace.id, api.create_rest_key(workspace.id, [permission]))
     assert post(client, allowed, path, body).status_code == 201
+
+
+def test_identify_by_either_id_of_a_renamed_user_is_not_a_conflict(
+    client: TestClient, api: Api
+) -> None:
+    workspace = renamed_workspace(api, client)
+    api.add_aliases(workspace, [{"external_id": "new", **alias("a1")}])
+    entries = [
+        {"external_id": external_id, "user_alias": alias("a1")} for external_id in ("old", "new")
+    ]
+    response = post(client, workspace, "/users/identify", {"aliases_to_identify": entries})
+    assert response.json() == {"message": "success", "aliases_processed": 2, "devices_processed": 0}

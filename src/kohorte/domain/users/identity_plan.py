@@ -44,7 +44,7 @@ class IdentityPlan:
         owner = self.resolve(self.device_owner.get(device_id))
         if owner is not None and self.external_id_of[owner] is None:
             self.identify(owner, external_id)
-        elif owner is None or self.external_id_of[owner] != external_id:
+        elif owner is None or self.user_by_external_id.get(external_id) != owner:
             self._give_device(device_id, self._user_with(external_id))
 
     def identify_device(self, device_id: str, external_id: str) -> str | None:
@@ -59,10 +59,10 @@ class IdentityPlan:
     def _identify_owner(self, owner: int | None, external_id: str, unknown: str) -> str | None:
         if owner is None:
             return unknown
-        current = self.external_id_of[owner]
-        if current is None:
+        if self.external_id_of[owner] is None:
             self.identify(owner, external_id)
-        elif current != external_id:
+        elif self.user_by_external_id.get(external_id) != owner:
+            # Users compared, not ids: a primary and a deprecated id name the same user.
             return OWNED_BY_OTHER
         return None
 
