@@ -29,7 +29,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from bench.segments import ADMIN_TOKEN, copy_rows, reuse
-from kohorte.api.app import create_app
+from kohorte.api.app import create_app, tune_garbage_collector
 from kohorte.domain import partners, segments, workspaces
 from kohorte.settings import Settings
 from kohorte.store.database import create_store_engine, normalise_url
@@ -126,7 +126,9 @@ def export(url: str, key: str, segment_id: str, output_format: str, directory: P
     settings = Settings(database_url=url, admin_token=ADMIN_TOKEN, export_dir=directory)
     headers = {"Authorization": f"Bearer {key}"}
     body = {"segment_id": segment_id, "fields_to_export": FIELDS, "output_format": output_format}
-    with TestClient(create_app(settings)) as client, RssPeak() as rss:
+    app = create_app(settings)
+    tune_garbage_collector()  # as kohorte.api.main does for a served process
+    with TestClient(app) as client, RssPeak() as rss:
         started = time.perf_counter()
         answer = client.post("/users/export/segment", json=body, headers=headers)
         assert answer.status_code == 201, answer.text
