@@ -2,7 +2,8 @@
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kohorte.domain.users.identifiers import Identifier, UserIdentifier
+from kohorte.domain.users.fields import Identifier
+from kohorte.domain.users.identifiers import UserIdentifier
 
 
 class Entry(BaseModel):

@@ -6,43 +6,13 @@ or ``braze_id``; ``resolve`` maps a batch of them to user ids in one lookup per 
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Self
+from typing import Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.orm import Session
 
-from kohorte.domain.text import MAX_IDENTIFIER_BYTES, is_valid_identifier
+from kohorte.domain.users.fields import AliasRef, Identifier
 from kohorte.store import identities
-from kohorte.store.identities import AliasKey
-
-
-def _identifier(value: str) -> str:
-    if not is_valid_identifier(value):
-        raise ValueError(
-            f"must be a non-empty string of at most {MAX_IDENTIFIER_BYTES} bytes "
-            "without NUL characters or lone surrogates"
-        )
-    return value
-
-
-Identifier = Annotated[
-    str,
-    AfterValidator(_identifier),
-    Field(description=f"A non-empty string of at most {MAX_IDENTIFIER_BYTES} bytes (UTF-8)"),
-]
-
-
-class UserAliasName(BaseModel):
-    """A user alias: a (label, name) pair held by at most one user of the workspace."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    alias_name: Identifier = Field(description="The alias's name, unique within its label")
-    alias_label: Identifier = Field(description="The alias's label (one name per user)")
-
-    @property
-    def key(self) -> AliasKey:
-        return (self.alias_label, self.alias_name)
 
 
 class UserIdentifier(BaseModel):
@@ -53,7 +23,7 @@ class UserIdentifier(BaseModel):
     external_id: Identifier | None = Field(
         default=None, description="The user's external id (a deprecated one still addresses it)"
     )
-    user_alias: UserAliasName | None = Field(default=None, description="One of the user's aliases")
+    user_alias: AliasRef | None = Field(default=None, description="One of the user's aliases")
     braze_id: Identifier | None = Field(default=None, description="The id kohorte gave the user")
 
     @model_validator(mode="after")
@@ -77,7 +47,7 @@ def resolve(
 ) -> list[int | None]:
     """The user of each identifier, None where it names nobody: one query per kind used."""
     external = [i.external_id for i in identifiers if i.external_id is not None]
-    aliases = [i.user_alias.key for i in identifiers if i.user_alias is not None]
+    aliases = [i.user_alias.alias().key for i in identifiers if i.user_alias is not None]
     brazes = [i.braze_id for i in identifiers if i.braze_id is not None]
     by_external = identities.users_by_external_id(session, workspace_id, external)
     by_alias = identities.users_by_alias(session, workspace_id, aliases)
@@ -85,7 +55,7 @@ def resolve(
     return [
         by_external.get(i.external_id)
         if i.external_id is not None
-        else by_alias.get(i.user_alias.key)
+        else by_alias.get(i.user_alias.alias().key)
         if i.user_alias is not None
         else by_braze.get(i.braze_id or "")
         for i in identifiers
