@@ -20,11 +20,10 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 import bench.segments as segments_bench
-from bench.segments import copy_rows, recreate_database, reuse, timed
+from bench.segments import copy_rows, database_url, recreate_database, reuse, timed
 from kohorte.api.app import create_app
 from kohorte.domain import partners, segments, workspaces
 from kohorte.domain.segments.resolution import resolve, selection
@@ -117,12 +116,11 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep the data of the last run")
     parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
-    segments_bench.DATABASE = DATABASE  # the helpers of bench.segments, on a database of ours
     if args.reuse:
-        url = make_url(args.server).set(database=DATABASE).render_as_string(hide_password=False)
+        url = database_url(args.server, DATABASE)
         workspace_id, key = reuse(url)
     else:
-        url = recreate_database(args.server)
+        url = recreate_database(args.server, DATABASE)
         engine = create_store_engine(url)
         upgrade_to_head(engine)
         workspace_id, key = load(engine, args.users, args.cohort)

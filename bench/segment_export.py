@@ -25,30 +25,18 @@ from tempfile import TemporaryDirectory
 import psutil
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from bench.segments import ADMIN_TOKEN, copy_rows, reuse
+from bench.segments import ADMIN_TOKEN, copy_rows, database_url, recreate_database, reuse
 from kohorte.api.app import create_app, tune_garbage_collector
 from kohorte.domain import partners, segments, workspaces
 from kohorte.settings import Settings
-from kohorte.store.database import create_store_engine, normalise_url
+from kohorte.store.database import create_store_engine
 from kohorte.store.migrate import upgrade_to_head
 
 DATABASE = "kohorte_bench_segment_export_stream"
 IN_A = {"filter": "amplitude_cohorts", "op": "includes_value", "value": "A"}
 FIELDS = ["external_id", "braze_id", "user_aliases", "devices", "custom_attributes", "cohorts"]
-
-
-def recreate_database(server_url: str) -> str:
-    from sqlalchemy import create_engine
-
-    admin = create_engine(normalise_url(server_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{DATABASE}"'))
-    admin.dispose()
-    return make_url(server_url).set(database=DATABASE).render_as_string(hide_password=False)
 
 
 def attributes(n: int) -> str:
@@ -152,9 +140,9 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep the data of the last run")
     parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
-    url = make_url(args.server).set(database=DATABASE).render_as_string(hide_password=False)
+    url = database_url(args.server, DATABASE)
     if not args.reuse:
-        url = recreate_database(args.server)
+        url = recreate_database(args.server, DATABASE)
         engine = create_store_engine(url)
         upgrade_to_head(engine)
         load(engine, args.users)

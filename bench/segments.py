@@ -45,13 +45,18 @@ AND_NOT = {
 }
 
 
-def recreate_database(server_url: str) -> str:
+def database_url(server_url: str, database: str = DATABASE) -> str:
+    return make_url(server_url).set(database=database).render_as_string(hide_password=False)
+
+
+def recreate_database(server_url: str, database: str = DATABASE) -> str:
+    """A benchmark's own database, dropped and created again; its URL."""
     admin = create_engine(normalise_url(server_url), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{DATABASE}"'))
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{database}"'))
     admin.dispose()
-    return make_url(server_url).set(database=DATABASE).render_as_string(hide_password=False)
+    return database_url(server_url, database)
 
 
 def reuse(url: str) -> tuple[str, str]:
@@ -187,7 +192,7 @@ def main() -> None:
     parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     if args.reuse:
-        url = make_url(args.server).set(database=DATABASE).render_as_string(hide_password=False)
+        url = database_url(args.server)
         workspace_id, key = reuse(url)
     else:
         url = recreate_database(args.server)

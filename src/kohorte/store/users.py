@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import delete, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from kohorte.store.batches import in_batch
 from kohorte.store.dialect import dialect_insert, is_postgresql
@@ -114,25 +114,35 @@ def custom_attributes_of(
     session: Session, user_ids: Collection[int], *, for_update: bool = True
 ) -> dict[int, dict[str, Any]]:
     """Current attributes; rows locked on PostgreSQL (for_update) so read-modify-write holds."""
-    if not user_ids:
-        return {}
-    query = select(User.id, User.custom_attributes).where(in_batch(session, User.id, user_ids))
-    if for_update:
-        query = query.order_by(User.id).with_for_update()
-    rows = session.execute(query).all()
-    return {user_id: dict(attributes or {}) for user_id, attributes in rows}
+    return _documents_of(session, User.custom_attributes, user_ids, for_update)
 
 
 def save_custom_attributes(session: Session, attributes: Mapping[int, dict[str, Any]]) -> None:
-    if not attributes:
+    _save_documents(session, "custom_attributes", attributes)
+
+
+def _documents_of(
+    session: Session,
+    column: InstrumentedAttribute[dict[str, Any]],
+    user_ids: Collection[int],
+    for_update: bool,
+) -> dict[int, dict[str, Any]]:
+    """A JSON column of the users (custom attributes or profile), each as a fresh dict."""
+    if not user_ids:
+        return {}
+    query = select(User.id, column).where(in_batch(session, User.id, user_ids))
+    if for_update:
+        query = query.order_by(User.id).with_for_update()
+    return {user_id: dict(document or {}) for user_id, document in session.execute(query).all()}
+
+
+def _save_documents(session: Session, column: str, documents: Mapping[int, dict[str, Any]]) -> None:
+    if not documents:
         return
     now = utcnow()
     session.execute(
         update(User),
-        [
-            {"id": user_id, "custom_attributes": attrs, "updated_at": now}
-            for user_id, attrs in attributes.items()
-        ],
+        [{"id": user_id, column: doc, "updated_at": now} for user_id, doc in documents.items()],
     )
 
 
@@ -231,25 +241,8 @@ def refresh_statistics(session: Session) -> None:
 
 def profiles_of(session: Session, user_ids: Collection[int]) -> dict[int, dict[str, Any]]:
     """Standard profile fields; rows locked on PostgreSQL so read-modify-write holds."""
-    if not user_ids:
-        return {}
-    query = (
-        select(User.id, User.profile)
-        .where(in_batch(session, User.id, user_ids))
-        .order_by(User.id)
-        .with_for_update()
-    )
-    return {user_id: dict(profile or {}) for user_id, profile in session.execute(query).all()}
+    return _documents_of(session, User.profile, user_ids, for_update=True)
 
 
 def save_profiles(session: Session, profiles: Mapping[int, dict[str, Any]]) -> None:
-    if not profiles:
-        return
-    now = utcnow()
-    session.execute(
-        update(User),
-        [
-            {"id": user_id, "profile": profile, "updated_at": now}
-            for user_id, profile in profiles.items()
-        ],
-    )
+    _save_documents(session, "profile", profiles)
