@@ -1,6 +1,7 @@
 """The kohorte command line, run through typer's CliRunner against the store under test."""
 
 import json
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -11,10 +12,12 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
+from sqlalchemy.engine import make_url
 from typer.testing import CliRunner, Result
 
 from kohorte.api.app import create_app
 from kohorte.cli import app as cli_app
+from kohorte.cli import main
 from kohorte.settings import Settings, get_settings
 from kohorte.store.database import create_store_engine
 from kohorte.store.migrate import schema_is_current
@@ -263,7 +266,7 @@ def test_placeholder_admin_token_is_refused_without_a_traceback(
 ) -> None:
     monkeypatch.setenv("KOHORTE_ADMIN_TOKEN", token)
     result = run("serve")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr.startswith("Error: KOHORTE_ADMIN_TOKEN must be at least 16 characters")
     assert "Traceback" not in result.output
     assert served == []
@@ -320,6 +323,7 @@ def test_serve_applies_pending_migrations(fresh_sqlite: str, served: list[dict[s
 
 
 def test_admin_verbs_ask_for_an_upgrade_first(fresh_sqlite: str) -> None:
+    Path(make_url(fresh_sqlite).database or "").touch()
     result = run("workspaces", "list")
     assert_clean_failure(
         result, "the database schema is not current; run `kohorte db upgrade` first"
@@ -347,7 +351,7 @@ def test_unusable_database_url_is_a_clean_error(monkeypatch: pytest.MonkeyPatch)
         result = run("workspaces", "list")
     finally:
         get_settings.cache_clear()
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a configuration error
     assert result.stderr.startswith("Error: KOHORTE_DATABASE_URL cannot be used")
 
 
@@ -360,3 +364,45 @@ def test_python_dash_m_and_every_verb_have_help() -> None:
     for verb in verbs:
         assert verb in output
         assert run(verb, "--help").exit_code == 0
+
+
+def test_admin_verbs_in_a_folder_without_a_store_create_none(fresh_sqlite: str) -> None:
+    store = Path(make_url(fresh_sqlite).database or "")
+    result = run("workspaces", "list")
+    assert result.exit_code == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"Error: no store at {store}")
+    assert "KOHORTE_DATABASE_URL" in line
+    assert not store.exists()
+
+
+def test_serve_on_a_port_in_use_says_so_before_migrating(
+    fresh_sqlite: str, served: list[dict[str, Any]]
+) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = run("serve", "--port", str(port))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"Error: port {port} on 127.0.0.1 is in use; choose another with --port"
+    ]
+    assert served == []
+    assert not Path(make_url(fresh_sqlite).database or "").exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["frobnicate"], ["users", "import"], ["serve", "--port", "http"], ["workspaces", "--nope"]],
+)
+def test_usage_errors_are_one_line_and_exit_2(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["kohorte", *argv])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 2
+    captured = capsys.readouterr()
+    [line] = captured.err.splitlines()
+    assert line.startswith("Error: ")
+    assert line.endswith("--help`)")
+    assert captured.out == ""

@@ -4,12 +4,13 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
 from pydantic import ValidationError
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session
 
@@ -21,17 +22,27 @@ from kohorte.store.migrate import schema_is_current
 JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON.")
 
 
-def fail(message: str) -> NoReturn:
-    """One clear line on stderr and exit code 1: no traceback for anything a user can fix."""
-    typer.secho(f"Error: {message}", err=True, fg=typer.colors.RED)
-    raise typer.Exit(1)
+# Exit codes, as the README states them: 2 for a usage or configuration error, 1 otherwise.
+USAGE_ERROR = 2
+FAILURE = 1
+
+
+def fail(message: str, code: int = FAILURE) -> NoReturn:
+    """One clear line on stderr: no traceback, no box, for anything a user can fix."""
+    typer.secho(f"Error: {one_line(message)}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(code)
+
+
+def one_line(message: str) -> str:
+    return " ".join(message.split())
 
 
 def load_settings() -> Settings:
     try:
         return get_settings()
     except ValidationError as error:
-        fail("; ".join(_describe_setting_problem(problem) for problem in error.errors()))
+        problems = "; ".join(_describe_setting_problem(problem) for problem in error.errors())
+        fail(problems, USAGE_ERROR)
 
 
 def _describe_setting_problem(problem: Mapping[str, Any]) -> str:
@@ -50,7 +61,7 @@ def store_engine(settings: Settings) -> Iterator[Engine]:
     try:
         engine = create_store_engine(settings.database_url)
     except (ArgumentError, ValueError, ImportError) as error:
-        fail(f"KOHORTE_DATABASE_URL cannot be used: {error}")
+        fail(f"KOHORTE_DATABASE_URL cannot be used: {error}", USAGE_ERROR)
     try:
         yield engine
     except DBAPIError as error:
@@ -69,6 +80,7 @@ def store_session() -> Iterator[Session]:
     """A session for one command, committed at the end; domain errors end the command."""
     settings = load_settings()
     with store_engine(settings) as engine:
+        _require_existing_store(engine.url)
         if not schema_is_current(engine):
             fail("the database schema is not current; run `kohorte db upgrade` first")
         with make_session_factory(engine)() as session:
@@ -78,6 +90,19 @@ def store_session() -> Iterator[Session]:
             except KohorteError as error:
                 session.rollback()
                 fail(error.message)
+
+
+def _require_existing_store(url: URL) -> None:
+    """Admin commands use the server's store: opening a SQLite file that is not there would
+    create an empty one in the current folder and send the user off to migrate it."""
+    if url.get_backend_name() != "sqlite" or url.database is None:
+        return
+    if not Path(url.database).exists():
+        fail(
+            f"no store at {Path(url.database).resolve()}; "
+            "run this where `kohorte serve` runs, or set KOHORTE_DATABASE_URL to the server's",
+            USAGE_ERROR,
+        )
 
 
 def _plain(value: Any) -> Any:

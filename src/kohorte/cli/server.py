@@ -1,8 +1,10 @@
 """Serving, schema migrations and the instance admin token."""
 
+import errno
 import os
 import shutil
 import signal
+import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -95,6 +97,7 @@ def serve(
     ),
 ) -> None:
     """Apply pending migrations and the seed file, then serve the HTTP API."""
+    _ensure_port_free(host, port)
     with _ephemeral_store(ephemeral) as store_dir:
         # Through the environment, so that the workers' settings (and resets) see them too.
         _override_settings(seed, store_dir)
@@ -107,6 +110,16 @@ def serve(
         uvicorn.run(
             "kohorte.api.main:app", host=host, port=port, workers=workers, log_config=log_config
         )
+
+
+def _ensure_port_free(host: str, port: int) -> None:
+    """Said before anything is migrated: uvicorn would find out only after the store work."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as error:
+        reason = "is in use" if error.errno == errno.EADDRINUSE else f"cannot be used ({error})"
+        fail(f"port {port} on {host} {reason}; choose another with --port")
 
 
 @contextmanager

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import typer
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -14,7 +15,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from kohorte.cli.common import store_session
+from kohorte.cli.common import FAILURE, JsonOption, emit_one, store_session
 from kohorte.domain.users import importing
 from kohorte.domain.users.import_lines import lines_from_chunks
 
@@ -31,11 +32,13 @@ def import_file(
     ),
     workspace: str = typer.Option(..., "--workspace", help="Workspace id."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+    as_json: bool = JsonOption,
 ) -> None:
     """Import users: {"external_id"?, "user_aliases"?, "device_ids"?, "attributes"?} a line.
 
     Existing external ids are updated. Every 1,000 lines are committed on their own, so an
-    interrupted import keeps the lines before the one it reports.
+    interrupted import keeps the lines before the one it reports. Exits 1 when any line was
+    rejected (the others are imported).
     """
     with (
         path.open("rb") as file,
@@ -47,16 +50,20 @@ def import_file(
         report = importing.import_users(
             session, workspace, lines_from_chunks(chunks), session.commit
         )
-    _print_report(report)
+    _print_report(report, as_json)
+    if report.errors or report.errors_not_shown:
+        raise typer.Exit(FAILURE)
 
 
 def _progress(quiet: bool) -> Progress:
+    # On stderr only: stdout carries the report, which scripts read (--json).
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         DownloadColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
+        console=Console(stderr=True),
         disable=quiet,
         transient=False,
     )
@@ -68,8 +75,12 @@ def _chunks(file: BinaryIO, advance: Callable[[int], None]) -> Iterator[bytes]:
         yield chunk
 
 
-def _print_report(report: importing.ImportReport) -> None:
+def _print_report(report: importing.ImportReport, as_json: bool) -> None:
     problems = len(report.errors) + report.errors_not_shown
+    if as_json:
+        errors = [{"line": error.line, "message": error.message} for error in report.errors]
+        emit_one({"imported": report.imported, "problems": problems, "errors": errors}, True)
+        return
     typer.echo(f"Imported {report.imported} lines; {problems} problems reported.")
     for error in report.errors[:ERRORS_SHOWN]:
         typer.echo(f"line {error.line}: {error.message}", err=True)
