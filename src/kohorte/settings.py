@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     # Distinct unmatched identifiers kept per cohort, the least recently seen going first;
     # 0: none kept.
     unmatched_per_cohort: int = Field(default=10_000, ge=0)
+    # Seconds a client may stall in the middle of a request body before it is cut off (408).
+    body_timeout: float = Field(default=30.0, gt=0)
     # Where /users/export/segment writes its files; unset: a folder `kohorte-exports` beside
     # the SQLite store, or in the system temp dir with PostgreSQL. Workers and instances that
     # serve the same store must share it (the download may reach any of them).

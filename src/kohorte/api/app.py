@@ -16,6 +16,7 @@ from kohorte.api.errors import install_error_handlers
 from kohorte.api.journal import PartnerControlsMiddleware
 from kohorte.api.metrics import install_metrics
 from kohorte.api.partner import router as partner_router
+from kohorte.api.request_bodies import RequestBodyMiddleware
 from kohorte.api.workspace import (
     cohorts,
     integrations,
@@ -78,7 +79,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             engine=engine,
             max_entries=settings.journal_max_entries,
         )
-    # Outermost, so that rejected bodies (413) are counted too.
+    # Around whatever reads a body: stalls are cut off, clients that went away dropped.
+    app.add_middleware(RequestBodyMiddleware, body_timeout=settings.body_timeout)
+    # Outermost, so that rejected bodies (413, 408) are counted too.
     install_metrics(app)
     return app
 

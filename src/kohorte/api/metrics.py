@@ -20,6 +20,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kohorte.api.errors import handle_store_error
 
 UNMATCHED_ROUTE = "<unmatched>"
+# Counted for requests whose client closed the connection before any answer (as nginx does).
+CLIENT_CLOSED = 499
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
@@ -91,7 +93,9 @@ class MetricsMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500  # an exception escaping the app becomes a 500 further out
+        # No response at all means the client went away first; an exception escaping the app
+        # becomes a 500 further out.
+        status = CLIENT_CLOSED
 
         async def send_noting_status(message: Message) -> None:
             nonlocal status
@@ -102,6 +106,9 @@ class MetricsMiddleware:
         try:
             with _recording_into(self.metrics):
                 await self.app(scope, receive, send_noting_status)
+        except BaseException:
+            status = 500 if status == CLIENT_CLOSED else status
+            raise
         finally:
             self._observe(scope, status, time.perf_counter() - started)
 

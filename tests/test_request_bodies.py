@@ -1,0 +1,62 @@
+"""Clients that stall or go away mid-body, against a running `kohorte serve` over a socket."""
+
+import socket
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.server_process import ServerProcess, start_server, stop_server, wait_until_ready
+
+BODY_TIMEOUT_S = 1.0
+PARTIAL_REQUEST = (
+    b"POST /partners/amplitude/cohorts HTTP/1.1\r\nHost: kohorte\r\n"
+    b'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":'
+)
+
+
+@pytest.fixture(scope="module")
+def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    extra = {"KOHORTE_BODY_TIMEOUT": str(BODY_TIMEOUT_S), "KOHORTE_LOG_LEVEL": "INFO"}
+    process = start_server("bodies", database_url, tmp_path_factory.mktemp("bodies"), 1, extra)
+    try:
+        wait_until_ready(process)
+        yield process
+    finally:
+        stop_server(process)
+
+
+def connected(server: ServerProcess) -> socket.socket:
+    host, port = server.base_url.removeprefix("http://").split(":")
+    return socket.create_connection((host, int(port)), timeout=10)
+
+
+def test_a_stalled_body_is_cut_off_after_the_body_timeout(server: ServerProcess) -> None:
+    with connected(server) as connection:
+        connection.sendall(PARTIAL_REQUEST)
+        started = time.monotonic()
+        answer = connection.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 408 ")
+    assert answer.endswith(b'{"message": "Request body timed out"}')
+    assert BODY_TIMEOUT_S * 0.9 <= time.monotonic() - started < BODY_TIMEOUT_S + 5
+
+
+def test_a_client_that_goes_away_mid_body_is_not_an_error(server: ServerProcess) -> None:
+    for _ in range(3):
+        with connected(server) as connection:
+            connection.sendall(PARTIAL_REQUEST)
+    time.sleep(0.5)
+    metrics = httpx.get(f"{server.base_url}/metrics", timeout=10).text
+    counted = [line for line in metrics.splitlines() if "/partners/{partner}/cohorts" in line]
+    assert any('status="499"' in line for line in counted if "requests_total" in line), counted
+    assert not [line for line in metrics.splitlines() if 'status="5' in line]
+    log = server.log()
+    assert "ERROR" not in log
+    assert "Traceback" not in log
+
+
+def test_bodies_sent_whole_are_unaffected(server: ServerProcess) -> None:
+    response = httpx.post(f"{server.base_url}/partners/amplitude/cohorts", json={}, timeout=10)
+    assert response.status_code in (400, 401)
+    assert "message" in response.json()
