@@ -1,5 +1,6 @@
 """Clients that stall or go away mid-body, against a running `kohorte serve` over a socket."""
 
+import contextlib
 import socket
 import time
 from collections.abc import Iterator
@@ -60,3 +61,49 @@ def test_bodies_sent_whole_are_unaffected(server: ServerProcess) -> None:
     response = httpx.post(f"{server.base_url}/partners/amplitude/cohorts", json={}, timeout=10)
     assert response.status_code in (400, 401)
     assert "message" in response.json()
+
+
+def raw_exchange(server: ServerProcess, request: bytes) -> bytes:
+    with connected(server) as connection:
+        connection.sendall(request)
+        chunks = []
+        while chunk := connection.recv(65536):
+            chunks.append(chunk)
+            if b"\r\n\r\n" in b"".join(chunks) and b"connection: close" not in chunks[0]:
+                break
+    return b"".join(chunks)
+
+
+def request_with_header_of(size: int) -> bytes:
+    return (
+        b"GET /healthz HTTP/1.1\r\nHost: kohorte\r\nConnection: close\r\n"
+        + b"X-Padding: "
+        + b"a" * size
+        + b"\r\n\r\n"
+    )
+
+
+def test_headers_over_64_kib_are_refused_with_431(server: ServerProcess) -> None:
+    answer = raw_exchange(server, request_with_header_of(70 * 1024))
+    assert answer.startswith(b"HTTP/1.1 431 ")
+    assert answer.endswith(b'{"message": "Request headers are larger than 64 KiB"}')
+
+
+def test_a_huge_header_is_refused_without_reading_it_whole(server: ServerProcess) -> None:
+    sent = 0
+    with connected(server) as connection:
+        connection.sendall(b"GET /healthz HTTP/1.1\r\nX-Padding: ")
+        with contextlib.suppress(OSError):  # the server closes while we still send
+            for _ in range(3200):  # 200 MiB, if the server read it all
+                connection.sendall(b"a" * 65536)
+                sent += 1
+        with contextlib.suppress(ConnectionResetError):  # the reset may overtake the answer
+            assert connection.recv(4096).startswith(b"HTTP/1.1 431 ")
+    assert sent < 3200
+
+
+def test_headers_under_the_limit_are_served(server: ServerProcess) -> None:
+    answer = raw_exchange(server, request_with_header_of(60 * 1024))
+    assert answer.startswith(b"HTTP/1.1 200 ")
+    again = httpx.get(f"{server.base_url}/healthz", headers={"X-Padding": "b" * 1000}, timeout=10)
+    assert again.status_code == 200

@@ -14,6 +14,7 @@ import typer
 import uvicorn
 from sqlalchemy import Engine
 
+from kohorte.api.header_limit import HeaderLimitedHttpToolsProtocol
 from kohorte.cli.common import (
     displayed_url,
     fail,
@@ -108,7 +109,12 @@ def serve(
             fail(str(error))
         _prepare_store(settings, host, port, store_dir)
         uvicorn.run(
-            "kohorte.api.main:app", host=host, port=port, workers=workers, log_config=log_config
+            "kohorte.api.main:app",
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=log_config,
+            http=HeaderLimitedHttpToolsProtocol,
         )
 
 
