@@ -37,7 +37,7 @@ def test_a_stalled_body_is_cut_off_after_the_body_timeout(server: ServerProcess)
     with connected(server) as connection:
         connection.sendall(PARTIAL_REQUEST)
         started = time.monotonic()
-        answer = connection.recv(4096)
+        answer = read_to_end(connection)
     assert answer.startswith(b"HTTP/1.1 408 ")
     assert answer.endswith(b'{"message": "Request body timed out"}')
     assert BODY_TIMEOUT_S * 0.9 <= time.monotonic() - started < BODY_TIMEOUT_S + 5
@@ -63,15 +63,18 @@ def test_bodies_sent_whole_are_unaffected(server: ServerProcess) -> None:
     assert "message" in response.json()
 
 
+def read_to_end(connection: socket.socket) -> bytes:
+    """Everything the server sends until it closes (every answer here is `connection: close`)."""
+    chunks = []
+    while chunk := connection.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def raw_exchange(server: ServerProcess, request: bytes) -> bytes:
     with connected(server) as connection:
         connection.sendall(request)
-        chunks = []
-        while chunk := connection.recv(65536):
-            chunks.append(chunk)
-            if b"\r\n\r\n" in b"".join(chunks) and b"connection: close" not in chunks[0]:
-                break
-    return b"".join(chunks)
+        return read_to_end(connection)
 
 
 def request_with_header_of(size: int) -> bytes:
