@@ -16,6 +16,7 @@ from kohorte.api.errors import install_error_handlers
 from kohorte.api.journal import PartnerControlsMiddleware
 from kohorte.api.metrics import install_metrics
 from kohorte.api.partner import router as partner_router
+from kohorte.api.request_ids import install_request_ids
 from kohorte.api.workspace import (
     cohorts,
     integrations,
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         )
     # Outermost, so that rejected bodies (413) are counted too.
     install_metrics(app)
+    install_request_ids(app)  # outside the metrics: the id is set before anything logs
     return app
 
 

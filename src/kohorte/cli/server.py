@@ -100,12 +100,17 @@ def serve(
         _override_settings(seed, store_dir)
         settings = load_settings()
         try:
-            log_config = configure_logging(settings.log_level)
+            log_config = configure_logging(settings.log_level, settings.log_format)
         except ValueError as error:
             fail(str(error))
         _prepare_store(settings, host, port, store_dir)
         uvicorn.run(
-            "kohorte.api.main:app", host=host, port=port, workers=workers, log_config=log_config
+            "kohorte.api.main:app",
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=log_config,
+            access_log=False,  # kohorte writes the access line itself, with the request id
         )
 
 
