@@ -3,18 +3,28 @@
 import json
 import logging
 import logging.config
+import os
 import re
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+import kohorte
 from kohorte.logging_setup import logging_config
+from tests.ops_support import closed_port
 
 HEX_ID = re.compile(r"[0-9a-f]{32}")
 COHORT_TEMPLATE = "/cohorts/{partner}/{cohort_id}"
+SOURCE_ROOT = str(Path(kohorte.__file__).resolve().parents[1])
 LoggerState = tuple[int, list[logging.Handler], bool, list[Any], bool]
 
 
@@ -183,3 +193,50 @@ def test_an_unknown_log_format_is_refused() -> None:
     with pytest.raises(ValueError, match="KOHORTE_LOG_FORMAT must be one of text, json"):
         logging_config("INFO", "yaml")
     assert logging_config("INFO", " JSON ")["handlers"]["stderr"]["formatter"] == "json"
+
+
+# --- a served process -----------------------------------------------------------------------
+
+
+def serve_command(port: int) -> list[str]:
+    return [sys.executable, "-m", "kohorte", "serve", "--ephemeral", "--port", str(port)]
+
+
+def wait_until_up(base_url: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with suppress(httpx.TransportError):
+            httpx.get(f"{base_url}/healthz", timeout=1)
+            return
+        time.sleep(0.1)
+    pytest.fail("kohorte serve did not start")
+
+
+@contextmanager
+def served_with_json_logs(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """`kohorte serve` configures logging before uvicorn imports the app: only a real process
+    shows that the access line survives that order and that uvicorn's lines are JSON too."""
+    port, log_path = closed_port(), tmp_path / "serve.log"
+    env = {**os.environ, "KOHORTE_LOG_FORMAT": "json", "PYTHONPATH": SOURCE_ROOT}
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(serve_command(port), env=env, stdout=log, stderr=log)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}")
+        yield f"http://127.0.0.1:{port}", log_path
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_a_served_process_logs_json_with_its_own_access_line(tmp_path: Path) -> None:
+    with served_with_json_logs(tmp_path) as (base_url, log_path):
+        headers = {"X-Request-ID": "served-1"}
+        httpx.get(f"{base_url}/cohorts/a/b?api_key=secret", headers=headers, timeout=10)
+    text = log_path.read_text()
+    assert "secret" not in text
+    entries = json_lines([line for line in text.splitlines() if line.startswith("{")])
+    loggers = {entry["logger"] for entry in entries}
+    assert {"alembic.runtime.migration", "uvicorn.error", "kohorte.access"} <= loggers
+    assert "uvicorn.access" not in loggers
+    [access] = [entry for entry in access_lines(entries) if entry["path"] == COHORT_TEMPLATE]
+    assert (access["request_id"], access["status"]) == ("served-1", 401)
