@@ -15,11 +15,15 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 import kohorte
+from kohorte.cli import app as cli_app
 from kohorte.logging_setup import logging_config
+from kohorte.settings import get_settings
 from tests.ops_support import closed_port
 
 HEX_ID = re.compile(r"[0-9a-f]{32}")
@@ -240,3 +244,41 @@ def test_a_served_process_logs_json_with_its_own_access_line(tmp_path: Path) -> 
     assert "uvicorn.access" not in loggers
     [access] = [entry for entry in access_lines(entries) if entry["path"] == COHORT_TEMPLATE]
     assert (access["request_id"], access["status"]) == ("served-1", 401)
+
+
+# --- kohorte serve's configuration ----------------------------------------------------------
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[list[dict[str, Any]]]:
+    """What `kohorte serve` would hand to uvicorn, instead of starting a server."""
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append(options))
+    # Set here so that monkeypatch puts back what --ephemeral writes into the environment.
+    monkeypatch.setenv("KOHORTE_DATABASE_URL", f"sqlite:///{tmp_path / 'unused.db'}")
+    monkeypatch.delenv("KOHORTE_ADMIN_TOKEN", raising=False)
+    get_settings.cache_clear()
+    yield calls
+    get_settings.cache_clear()
+
+
+@pytest.mark.usefixtures("logs_as")  # serve applies the configuration: put the test's back
+def test_serve_logs_json_and_switches_uvicorns_access_line_off(
+    served: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KOHORTE_LOG_FORMAT", "json")
+    result = CliRunner().invoke(cli_app, ["serve", "--ephemeral"])
+    assert result.exit_code == 0, result.stderr
+    [options] = served
+    assert options["access_log"] is False
+    assert options["log_config"]["handlers"]["stderr"]["formatter"] == "json"
+
+
+def test_serve_refuses_an_unknown_log_format(
+    served: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KOHORTE_LOG_FORMAT", "yaml")
+    result = CliRunner().invoke(cli_app, ["serve", "--ephemeral"])
+    assert result.exit_code == 1
+    assert "KOHORTE_LOG_FORMAT must be one of text, json, not 'yaml'" in result.stderr
+    assert served == []
