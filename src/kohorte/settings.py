@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     public_url: str | None = None
     partner_rate_limit_per_hour: int = Field(default=250_000, ge=0)
     log_level: str = "INFO"
+    # text or json; checked where logging is configured, as the level is, so that a wrong
+    # value stops `kohorte serve` with one line naming the allowed ones.
+    log_format: str = "text"
     # How often each worker folds pending cohort counter deltas; 0: never (reads stay exact).
     counter_fold_seconds: float = Field(default=5.0, ge=0)
     # How many days of membership history to keep; unset: everything. Older events are pruned

@@ -17,6 +17,7 @@ from kohorte.api.journal import PartnerControlsMiddleware
 from kohorte.api.metrics import install_metrics
 from kohorte.api.partner import router as partner_router
 from kohorte.api.request_bodies import RequestBodyMiddleware
+from kohorte.api.request_ids import install_request_ids
 from kohorte.api.workspace import (
     cohorts,
     integrations,
@@ -81,8 +82,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         )
     # Around whatever reads a body: stalls are cut off, clients that went away dropped.
     app.add_middleware(RequestBodyMiddleware, body_timeout=settings.body_timeout)
-    # Outermost, so that rejected bodies (413, 408) are counted too.
+    # Outside the body readers, so that rejected bodies (413, 408) are counted too.
     install_metrics(app)
+    install_request_ids(app)  # outside the metrics: the id is set before anything logs
     return app
 
 

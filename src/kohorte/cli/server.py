@@ -104,7 +104,7 @@ def serve(
         _override_settings(seed, store_dir)
         settings = load_settings()
         try:
-            log_config = configure_logging(settings.log_level)
+            log_config = configure_logging(settings.log_level, settings.log_format)
         except ValueError as error:
             fail(str(error))
         _prepare_store(settings, host, port, store_dir)
@@ -115,6 +115,7 @@ def serve(
             workers=workers,
             log_config=log_config,
             http=HeaderLimitedHttpToolsProtocol,
+            access_log=False,  # kohorte writes the access line itself, with the request id
         )
 
 
