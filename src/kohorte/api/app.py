@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from kohorte import __version__
-from kohorte.api import maintenance, ops
+from kohorte.api import auth_throttle, maintenance, ops
 from kohorte.api.admin import controls as admin_controls
 from kohorte.api.admin import faults as admin_faults
 from kohorte.api.admin import journal as admin_journal
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             engine=engine,
             max_entries=settings.journal_max_entries,
         )
+    auth_throttle.install_auth_throttle(app, settings.auth_failures_per_minute)
     # Outermost, so that rejected bodies (413) are counted too.
     install_metrics(app)
     return app
