@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from kohorte.api import auth_throttle
 from kohorte.api.app import create_app
 from kohorte.api.auth_throttle import THROTTLED_MESSAGE, FailureCounter
 from kohorte.api.contention import is_contention
@@ -73,6 +74,12 @@ def test_405_lists_every_method_of_the_path(client: TestClient) -> None:
     assert response.json() == {"message": "Method not allowed"}
 
 
+@pytest.fixture(autouse=True)
+def _one_minute(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The throttle's window is the clock's minute; a test must not straddle two."""
+    monkeypatch.setattr(auth_throttle, "now", lambda: 600.0)
+
+
 def throttled_client(database_url: str, engine: Engine, limit: int) -> TestClient:
     settings = Settings(
         database_url=database_url, admin_token=ADMIN_TOKEN, auth_failures_per_minute=limit
@@ -115,3 +122,18 @@ def test_the_throttle_ends_with_its_minute() -> None:
     assert not counter.is_blocked("10.0.0.2")
     now[0] = 180.0
     assert not counter.is_blocked("10.0.0.1")
+
+
+def test_an_exhausted_pool_is_answered_503(database_url: str, engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's pool is not the one with a checkout time-out")
+    small = create_store_engine(database_url, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    settings = Settings(database_url=database_url, admin_token=ADMIN_TOKEN, counter_fold_seconds=0)
+    try:
+        with TestClient(create_app(settings, small)) as client, small.connect() as held:
+            held.execute(text("SELECT 1"))
+            response = client.get("/admin/workspaces", headers=ADMIN_HEADERS)
+    finally:
+        small.dispose()
+    assert response.status_code == 503
+    assert response.json() == {"message": "Store unavailable, retry later"}

@@ -23,12 +23,17 @@ THROTTLED_MESSAGE = "Too many failed attempts"
 BODY_CREDENTIAL_PREFIX = "/partners/"
 
 
+def now() -> float:
+    # Looked up on every call, so that tests can hold the clock within one minute.
+    return time.time()
+
+
 class FailureCounter:
     """Failures per address within the current fixed minute; older minutes are forgotten."""
 
-    def __init__(self, limit: int, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, limit: int, clock: Callable[[], float] | None = None) -> None:
         self.limit = limit
-        self._clock = clock
+        self._clock = clock or now
         self._minute = -1
         self._failures: dict[str, int] = {}
 
