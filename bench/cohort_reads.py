@@ -183,7 +183,7 @@ def main() -> None:
     parser.add_argument("--url", default="sqlite:////tmp/kohorte-bench-cohorts.db")
     args = parser.parse_args()
     recreate(args.url)
-    engine = create_store_engine(args.url)
+    engine = create_store_engine(args.url, statement_timeout_ms=0)
     upgrade_to_head(engine)
     started = time.perf_counter()
     key = load(engine, args.users, args.members, args.cohorts)

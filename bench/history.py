@@ -566,7 +566,8 @@ def run_http(
 ) -> list[tuple[str, Captured, list[str]]]:
     """Times every case, checks the answers; returns the slowest statement of each case with
     its plan."""
-    engine = create_store_engine(url)  # fresh connections for the first timed request
+    # fresh connections for the first timed request
+    engine = create_store_engine(url, statement_timeout_ms=0)
     # No counter fold loop: the seed leaves no deltas, and its statements would mix into the
     # ones captured for each request.
     settings = Settings(database_url=url, admin_token=ADMIN_TOKEN, counter_fold_seconds=0)
@@ -683,13 +684,13 @@ def main() -> None:
     args = parser.parse_args()
     if args.reuse:
         url = bench_url(args.server)
-        engine = create_store_engine(url)
+        engine = create_store_engine(url, statement_timeout_ms=0)
         upgrade_to_head(engine)
         workspace_id, key = reuse_workspace(url, engine)
         stays = stored_stays(engine)
     else:
         url = recreate_database(args.server)
-        engine = create_store_engine(url)
+        engine = create_store_engine(url, statement_timeout_ms=0)
         upgrade_to_head(engine)
         workspace_id, key = setup_workspace(url, engine)
         stays = load(engine, workspace_id, args.users, args.cohort, args.days, args.churn)

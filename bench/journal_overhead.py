@@ -44,7 +44,7 @@ def database(store: str) -> Iterator[str]:
 
 
 def timed_syncs(url: str, settings: dict[str, Any], requests: int, run: int) -> list[float]:
-    engine = create_store_engine(url)
+    engine = create_store_engine(url, statement_timeout_ms=0)
     configured = Settings(database_url=url, admin_token=ADMIN_TOKEN, **settings)
     with TestClient(create_app(configured, engine), base_url="http://bench") as client:
         api = Api(client)
@@ -67,7 +67,7 @@ def main() -> None:
     parser.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args()
     with database(args.store) as url:
-        upgrade_to_head(create_store_engine(url))
+        upgrade_to_head(create_store_engine(url, statement_timeout_ms=0))
         timed_syncs(url, {}, 50, 0)  # warm up the store and the code
         # Rounds interleave the configurations, so that load from elsewhere on the machine
         # spreads over all three; the best median of the rounds is kept.

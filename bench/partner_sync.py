@@ -110,7 +110,7 @@ def report(label: str, durations: list[float]) -> None:
 
 def run(base_url: str, users: int, runs: int, warmup: int) -> None:
     with throwaway_postgres_database(base_url, "kohorte_bench") as url:
-        engine = create_store_engine(url)
+        engine = create_store_engine(url, statement_timeout_ms=0)
         upgrade_to_head(engine)
         started = time.perf_counter()
         client, partner_key, secret = seed(engine, users)

@@ -121,11 +121,11 @@ def main() -> None:
         workspace_id, key = reuse(url)
     else:
         url = recreate_database(args.server, DATABASE)
-        engine = create_store_engine(url)
+        engine = create_store_engine(url, statement_timeout_ms=0)
         upgrade_to_head(engine)
         workspace_id, key = load(engine, args.users, args.cohort)
         engine.dispose()
-    engine = create_store_engine(url)
+    engine = create_store_engine(url, statement_timeout_ms=0)
     app = create_app(Settings(database_url=url, admin_token=ADMIN_TOKEN), engine)
     headers = {"Authorization": f"Bearer {key}"}
     with TestClient(app) as client:

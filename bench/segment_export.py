@@ -143,12 +143,12 @@ def main() -> None:
     url = database_url(args.server, DATABASE)
     if not args.reuse:
         url = recreate_database(args.server, DATABASE)
-        engine = create_store_engine(url)
+        engine = create_store_engine(url, statement_timeout_ms=0)
         upgrade_to_head(engine)
         load(engine, args.users)
         engine.dispose()
     workspace_id, key = reuse(url)
-    engine = create_store_engine(url)
+    engine = create_store_engine(url, statement_timeout_ms=0)
     with Session(engine) as session:
         segment_id = segments.create_segment(session, workspace_id, "in A", IN_A).id
         session.commit()

@@ -61,7 +61,7 @@ def recreate_database(server_url: str, database: str = DATABASE) -> str:
 
 def reuse(url: str) -> tuple[str, str]:
     """The workspace loaded by an earlier run, with a fresh REST key; returns (workspace, key)."""
-    engine = create_store_engine(url)
+    engine = create_store_engine(url, statement_timeout_ms=0)
     with Session(engine) as session:
         workspace_id = session.execute(text("SELECT id FROM workspaces")).scalar_one()
         key = workspaces.issue_rest_key(session, workspace_id, "bench", None).plaintext
@@ -196,11 +196,12 @@ def main() -> None:
         workspace_id, key = reuse(url)
     else:
         url = recreate_database(args.server)
-        engine = create_store_engine(url)
+        engine = create_store_engine(url, statement_timeout_ms=0)
         upgrade_to_head(engine)
         workspace_id, key = load(engine, args.users, args.cohort)
         engine.dispose()
-    engine = create_store_engine(url)  # fresh connections for the first timed request
+    # fresh connections for the first timed request
+    engine = create_store_engine(url, statement_timeout_ms=0)
     app = create_app(Settings(database_url=url, admin_token=ADMIN_TOKEN), engine)
     with Session(engine) as session:
         segment_id = segments.create_segment(session, workspace_id, "A and not B", AND_NOT).id

@@ -113,7 +113,7 @@ def main() -> None:
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/test")
     arguments = parser.parse_args()
     with store_url(arguments.store, arguments.database_url) as url:
-        engine = create_store_engine(url)
+        engine = create_store_engine(url, statement_timeout_ms=0)
         upgrade_to_head(engine)
         client = seed(engine)
         for label, shape in CASES.items():

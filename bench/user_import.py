@@ -53,7 +53,7 @@ def stream(path: Path) -> Iterator[bytes]:
 
 def prepare_store(url: str) -> tuple[str, str]:
     """Migrate; a workspace and a REST key: (workspace id, key)."""
-    engine = create_store_engine(url)
+    engine = create_store_engine(url, statement_timeout_ms=0)
     try:
         upgrade_to_head(engine)
         with make_session_factory(engine).begin() as session:

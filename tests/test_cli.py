@@ -273,6 +273,28 @@ def test_placeholder_admin_token_is_refused_without_a_traceback(
 
 
 @pytest.mark.usefixtures("cli_env")
+@pytest.mark.parametrize(
+    "token", ["passwordpassword", "changemechangeme", "aaaaaaaaaaaaaaaa", "abcabcabcabcabcab"]
+)
+def test_low_entropy_admin_token_is_refused(
+    served: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch, token: str
+) -> None:
+    monkeypatch.setenv("KOHORTE_ADMIN_TOKEN", token)
+    result = run("serve")
+    assert result.exit_code == 2  # a configuration error
+    assert result.stderr.startswith("Error: KOHORTE_ADMIN_TOKEN is too easy to guess")
+    assert "one word repeated" in result.stderr
+    assert served == []
+
+
+def test_a_varied_admin_token_is_accepted() -> None:
+    token = "k7Qp2xLm9vRt4sNw"
+    settings = Settings(admin_token=token)
+    assert settings.admin_token is not None
+    assert settings.admin_token.get_secret_value() == token
+
+
+@pytest.mark.usefixtures("cli_env")
 def test_unknown_log_level_is_refused(
     served: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 
 PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "secret", "admin", "password", "token"})
 MIN_ADMIN_TOKEN_LENGTH = 16
+MIN_ADMIN_TOKEN_DISTINCT_CHARACTERS = 8
 
 
 class Settings(BaseSettings):
@@ -20,6 +21,9 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = None
     public_url: str | None = None
     partner_rate_limit_per_hour: int = Field(default=250_000, ge=0)
+    # Failed credential checks one client address may make in a minute before its requests
+    # with credentials get 429 until the minute ends; 0: no throttle.
+    auth_failures_per_minute: int = Field(default=120, ge=0)
     log_level: str = "INFO"
     # text or json; checked where logging is configured, as the level is, so that a wrong
     # value stops `kohorte serve` with one line naming the allowed ones.
@@ -79,12 +83,34 @@ class Settings(BaseSettings):
                 f"KOHORTE_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN_LENGTH} characters "
                 "and not a placeholder; unset it to have kohorte generate one"
             )
+        if is_low_entropy(value):
+            raise ValueError(
+                "KOHORTE_ADMIN_TOKEN is too easy to guess: it needs at least "
+                f"{MIN_ADMIN_TOKEN_DISTINCT_CHARACTERS} distinct characters and must not be "
+                "one word repeated; unset it to have kohorte generate one"
+            )
         return token
 
     @field_validator("public_url")
     @classmethod
     def strip_trailing_slash(cls, url: str | None) -> str | None:
         return url.rstrip("/") if url else None
+
+
+def is_low_entropy(token: str) -> bool:
+    """Long enough is not enough: 'passwordpassword' or sixteen 'a's pass a length check."""
+    return len(set(token)) < MIN_ADMIN_TOKEN_DISTINCT_CHARACTERS or is_repeated_unit(token)
+
+
+def is_repeated_unit(token: str) -> bool:
+    # Units of up to half the token, so at least two whole repeats; a trailing partial unit
+    # ('abcabcab') counts as repeated too.
+    return any(_repeats_with_tail(token, size) for size in range(1, len(token) // 2 + 1))
+
+
+def _repeats_with_tail(token: str, size: int) -> bool:
+    unit = token[:size]
+    return (unit * (len(token) // size + 1)).startswith(token)
 
 
 @lru_cache

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from kohorte import __version__
-from kohorte.api import maintenance, ops
+from kohorte.api import auth_throttle, maintenance, ops
 from kohorte.api.admin import controls as admin_controls
 from kohorte.api.admin import faults as admin_faults
 from kohorte.api.admin import journal as admin_journal
@@ -82,7 +82,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         )
     # Around whatever reads a body: stalls are cut off, clients that went away dropped.
     app.add_middleware(RequestBodyMiddleware, body_timeout=settings.body_timeout)
-    # Outside the body readers, so that rejected bodies (413, 408) are counted too.
+    auth_throttle.install_auth_throttle(app, settings.auth_failures_per_minute)
+    # Outside the body readers and the throttle, so that 413, 408 and 429 are counted too.
     install_metrics(app)
     install_request_ids(app)  # outside the metrics: the id is set before anything logs
     return app

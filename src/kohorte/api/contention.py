@@ -19,8 +19,10 @@ from starlette.concurrency import run_in_threadpool
 
 ATTEMPTS = 5
 # SQLSTATEs: deadlock detected, serialization failure, unique violation (a concurrent request
-# created the same key first), foreign key violation (it deleted the user a plan was read for).
-CONTENTION_STATES = frozenset({"40P01", "40001", "23505", "23503"})
+# created the same key first), foreign key violation (it deleted the user a plan was read for),
+# lock not available (lock_timeout, store/database.py: a lock held past it is waited for again).
+# A statement time-out (57014) is not contention: it is answered 503 (api/errors.py).
+CONTENTION_STATES = frozenset({"40P01", "40001", "23505", "23503", "55P03"})
 
 
 def is_contention(error: DBAPIError) -> bool:

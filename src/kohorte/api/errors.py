@@ -3,10 +3,12 @@
 import logging
 from typing import Any
 
+from asgi_correlation_id import correlation_id
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kohorte.domain import errors
@@ -25,6 +27,7 @@ STATUS_BY_ERROR: dict[type[errors.KohorteError], int] = {
 }
 
 HTTP_MESSAGES = {404: "Not found", 405: "Method not allowed"}
+STORE_UNAVAILABLE_MESSAGE = "Store unavailable, retry later"
 
 
 def error_response(
@@ -77,30 +80,62 @@ def place(location: Any) -> str:
     return text
 
 
-async def handle_http_exception(_request: Request, exc: Exception) -> JSONResponse:
+async def handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     message = HTTP_MESSAGES.get(exc.status_code) or str(exc.detail)
     headers = dict(exc.headers) if exc.headers else None
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
     return error_response(exc.status_code, message, headers=headers)
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method of every route at the request's path: Starlette names only the first
+    route it tried, and a path's GET and POST are often two routes."""
+    path = str(request.scope["path"]).removeprefix(str(request.scope.get("root_path", "")))
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        for candidate in _flattened(route):
+            regex = getattr(candidate, "path_regex", None)
+            if regex is not None and regex.match(path):
+                methods.update(getattr(candidate, "methods", None) or ())
+    return sorted(methods)
+
+
+def _flattened(route: Any) -> list[Any]:
+    # FastAPI keeps an included router as one entry that holds its routes.
+    contexts = getattr(route, "effective_route_contexts", None)
+    return list(contexts()) if callable(contexts) else [route]
+
+
 async def handle_store_error(_request: Request, exc: Exception) -> JSONResponse:
-    # Connection loss and lock time-outs are worth a retry; anything else from the database is
-    # a bug of ours, logged without parameters (they may hold identifiers or keys).
+    # Connection loss and statement time-outs (OperationalError) are worth a retry; anything
+    # else from the database is a bug of ours, logged without parameters (they may hold
+    # identifiers or keys).
     if isinstance(exc, IntegrityError):
         # Unique keys are checked up front; a violation here means a concurrent request
         # created the same user, alias or device first. Retrying sees its result.
         return error_response(409, "The request conflicted with a concurrent change; retry it")
     if isinstance(exc, OperationalError):
         logger.warning("store unavailable: %s", type(exc.orig).__name__)
-        return error_response(503, "Store unavailable, retry later")
+        return error_response(503, STORE_UNAVAILABLE_MESSAGE)
     logger.error("database error: %s", type(exc).__name__)
     return error_response(500, "Internal server error")
 
 
+async def handle_pool_timeout(_request: Request, exc: Exception) -> JSONResponse:
+    # Every pooled connection is busy past the pool's time-out, most likely because the store
+    # hangs: the same retryable 503 as a lost connection (not a DBAPIError, so told apart here).
+    logger.warning("store unavailable: %s", type(exc).__name__)
+    return error_response(503, STORE_UNAVAILABLE_MESSAGE)
+
+
 async def handle_unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
     logger.error("unhandled error: %s", type(exc).__name__, exc_info=exc)
-    return error_response(500, "Internal server error")
+    response = error_response(500, "Internal server error")
+    # Starlette renders a 500 outside every middleware, the request id's included.
+    response.headers["X-Request-ID"] = correlation_id.get() or ""
+    return response
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -108,4 +143,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_exception)
     app.add_exception_handler(DBAPIError, handle_store_error)
+    app.add_exception_handler(PoolTimeout, handle_pool_timeout)
     app.add_exception_handler(Exception, handle_unexpected_error)

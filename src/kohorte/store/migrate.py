@@ -8,6 +8,8 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, column, inspect, select, table
 
+from kohorte.store.database import without_timeouts
+
 # Built packages carry the history inside kohorte (see setup.py); a source checkout, editable
 # installs included, keeps it at the top of the repository.
 PACKAGED_MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -35,14 +37,16 @@ def alembic_config() -> Config:
 
 def upgrade_to_head(engine: Engine) -> None:
     config = alembic_config()
-    with engine.begin() as connection:
+    # A migration may rewrite a big table: no statement time-out for it.
+    with without_timeouts(engine).begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
 
 def downgrade_to_base(engine: Engine) -> None:
     config = alembic_config()
-    with engine.begin() as connection:
+    # A migration may rewrite a big table: no statement time-out for it.
+    with without_timeouts(engine).begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "base")
 
