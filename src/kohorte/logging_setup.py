@@ -116,6 +116,9 @@ def logging_config(level: str, log_format: str = "text") -> dict[str, Any]:
             # httpx logs every URL it calls at INFO: a callback endpoint may carry the
             # client's own secret in its query.
             "httpx": {"level": "WARNING"},
+            # At INFO and below SQLAlchemy logs statements with their parameters: identifiers
+            # from request bodies and key hashes. Never, whatever KOHORTE_LOG_LEVEL says.
+            "sqlalchemy": {"level": "WARNING"},
         },
     }
 

@@ -1,10 +1,12 @@
 """Serving, schema migrations and the instance admin token."""
 
 import errno
+import logging
 import os
 import shutil
 import signal
 import socket
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +18,7 @@ from sqlalchemy import Engine
 
 from kohorte.api.header_limit import HeaderLimitedHttpToolsProtocol
 from kohorte.cli.common import (
+    USAGE_ERROR,
     displayed_url,
     fail,
     load_settings,
@@ -30,6 +33,7 @@ from kohorte.settings import Settings, get_settings
 from kohorte.store.database import make_session_factory
 from kohorte.store.migrate import upgrade_to_head
 
+logger = logging.getLogger(__name__)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 admin_token_app = typer.Typer(help="The instance admin token.", no_args_is_help=True)
 
@@ -60,6 +64,13 @@ def announce_admin_token(settings: Settings, engine: Engine, host: str, port: in
         typer.echo(
             f"Admin token: generated on first start (only its hash is kept). {ROTATE_HINT}",
             err=True,
+        )
+        return
+    if settings.log_format == "json" and not sys.stderr.isatty():
+        # stderr is a log stream here (collected, shipped, kept): the token must not land in it.
+        logger.warning(
+            "generated the instance admin token; it is shown only on a terminal, not in JSON "
+            "logs: run `kohorte admin-token rotate` on one, or set KOHORTE_ADMIN_TOKEN"
         )
         return
     _print_new_token(token, f"http://{host}:{port}")
@@ -106,7 +117,7 @@ def serve(
         try:
             log_config = configure_logging(settings.log_level, settings.log_format)
         except ValueError as error:
-            fail(str(error))
+            fail(str(error), USAGE_ERROR)
         _prepare_store(settings, host, port, store_dir)
         uvicorn.run(
             "kohorte.api.main:app",
