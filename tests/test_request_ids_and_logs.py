@@ -279,6 +279,6 @@ def test_serve_refuses_an_unknown_log_format(
 ) -> None:
     monkeypatch.setenv("KOHORTE_LOG_FORMAT", "yaml")
     result = CliRunner().invoke(cli_app, ["serve", "--ephemeral"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a configuration error
     assert "KOHORTE_LOG_FORMAT must be one of text, json, not 'yaml'" in result.stderr
     assert served == []

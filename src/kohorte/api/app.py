@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from kohorte import __version__
-from kohorte.api import auth_throttle, maintenance, ops
+from kohorte.api import auth_throttle, docs, maintenance, ops
 from kohorte.api.admin import controls as admin_controls
 from kohorte.api.admin import faults as admin_faults
 from kohorte.api.admin import journal as admin_journal
@@ -15,6 +15,7 @@ from kohorte.api.body_limit import BodyLimitMiddleware
 from kohorte.api.errors import install_error_handlers
 from kohorte.api.journal import PartnerControlsMiddleware
 from kohorte.api.metrics import install_metrics
+from kohorte.api.openapi import install_openapi
 from kohorte.api.partner import router as partner_router
 from kohorte.api.request_bodies import RequestBodyMiddleware
 from kohorte.api.request_ids import install_request_ids
@@ -50,6 +51,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         description=DESCRIPTION,
         redirect_slashes=False,
         lifespan=maintenance.lifespan,
+        # /docs is served by api/docs.py from packaged assets, so it works offline; ReDoc
+        # would load from a CDN, so it is off.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -67,8 +72,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         segments.router,
         usage.router,
         ops.router,
+        docs.router,
     ):
         app.include_router(router)
+    app.mount(docs.ASSETS_PATH, docs.assets(), name="docs-assets")
+    install_openapi(app, BODY_LIMIT_EXEMPT_PATHS)
     if settings.control_api:  # off: these paths are unknown (404) and partner requests plain
         controls = (admin_controls, admin_journal, admin_faults, workspace_journal)
         for router in (control.router for control in controls):
