@@ -16,6 +16,7 @@ from tests.server_process import start_server, stop_server, wait_until_ready
 from tests.support import ADMIN_TOKEN, Api, bearer
 
 BODY_MARKER = "body-marker-7f3a"
+pytestmark = pytest.mark.usefixtures("engine")  # the tables are emptied afterwards
 QUERY_SECRET = "query-secret-91bd"
 WRONG_KEYS = ("wrong-admin-token-5c2e1", "wrong-rest-key-a8d0f", "wrong-partner-key-33e9")
 

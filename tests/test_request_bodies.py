@@ -11,6 +11,7 @@ import pytest
 from tests.server_process import ServerProcess, start_server, stop_server, wait_until_ready
 
 BODY_TIMEOUT_S = 1.0
+pytestmark = pytest.mark.usefixtures("engine")  # the tables are emptied afterwards
 PARTIAL_REQUEST = (
     b"POST /partners/amplitude/cohorts HTTP/1.1\r\nHost: kohorte\r\n"
     b'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":'
