@@ -1,9 +1,14 @@
 """Prometheus metrics: one registry per application, so many apps can live in one process.
 
+Under ``kohorte serve --workers N`` (PROMETHEUS_MULTIPROC_DIR set) every worker writes its
+values to files in that directory and a scrape sums them all, whichever worker answers it.
+
 Requests are labelled by route template (``/cohorts/{partner}/{cohort_id:path}``), never by raw
 path: cohort ids are unbounded and would explode the number of series.
 """
 
+import atexit
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +18,17 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    disable_created_metrics,
+    generate_latest,
+    multiprocess,
+)
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -23,6 +38,31 @@ UNMATCHED_ROUTE = "<unmatched>"
 # Counted for requests whose client closed the connection before any answer (as nginx does).
 CLIENT_CLOSED = 499
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+MULTIPROCESS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+# A `_created` series per counter and histogram doubles the output for a timestamp nobody
+# graphs (and multiprocess mode cannot sum it anyway).
+disable_created_metrics()  # type: ignore[no-untyped-call]  # untyped upstream
+
+
+def multiprocess_dir() -> str | None:
+    """The directory the workers share, when ``kohorte serve`` runs several of them."""
+    return os.environ.get(MULTIPROCESS_DIR_ENV) or None
+
+
+def _forget_this_worker_on_exit() -> None:
+    # Drops this worker's live-gauge files, so a restarted worker is not summed twice.
+    if multiprocess_dir() is not None:
+        atexit.register(multiprocess.mark_process_dead, os.getpid())
+
+
+_forget_this_worker_on_exit()
+
+
+def _add_runtime_collectors(registry: CollectorRegistry) -> None:
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
 
 
 @dataclass
@@ -30,6 +70,7 @@ class Metrics:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
 
     def __post_init__(self) -> None:
+        _add_runtime_collectors(self.registry)
         self.requests = Counter(
             "kohorte_http_requests",
             "HTTP requests by method, route template and status",
@@ -57,7 +98,20 @@ class Metrics:
         )
 
     def exposition(self) -> bytes:
-        return generate_latest(self.registry)
+        directory = multiprocess_dir()
+        if directory is None:
+            return generate_latest(self.registry)
+        return generate_latest(_all_workers_registry(directory))
+
+
+def _all_workers_registry(directory: str) -> CollectorRegistry:
+    """A fresh registry per scrape, as prometheus-client's multiprocess mode requires: it reads
+    every worker's files; process metrics are those of the worker answering."""
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    return registry
 
 
 # The metrics of the application serving the current request; services record into it

@@ -17,6 +17,7 @@ import uvicorn
 from sqlalchemy import Engine
 
 from kohorte.api.header_limit import HeaderLimitedHttpToolsProtocol
+from kohorte.api.metrics import MULTIPROCESS_DIR_ENV
 from kohorte.cli.common import (
     USAGE_ERROR,
     displayed_url,
@@ -110,7 +111,7 @@ def serve(
 ) -> None:
     """Apply pending migrations and the seed file, then serve the HTTP API."""
     _ensure_port_free(host, port)
-    with _ephemeral_store(ephemeral) as store_dir:
+    with _ephemeral_store(ephemeral) as store_dir, _shared_metrics(workers):
         # Through the environment, so that the workers' settings (and resets) see them too.
         _override_settings(seed, store_dir)
         settings = load_settings()
@@ -155,6 +156,23 @@ def _ephemeral_store(ephemeral: bool) -> Iterator[Path | None]:
         yield directory
     finally:
         signal.signal(signal.SIGTERM, previous)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@contextmanager
+def _shared_metrics(workers: int) -> Iterator[None]:
+    """With several workers, each writes its metrics into one fresh directory that every scrape
+    sums (prometheus-client's multiprocess mode). Set before uvicorn spawns them, so they
+    inherit it; removed when the server returns (its supervisor returns on SIGTERM too)."""
+    if workers < 2:
+        yield  # one process: its own registry already holds everything
+        return
+    directory = tempfile.mkdtemp(prefix="kohorte-metrics-")
+    os.environ[MULTIPROCESS_DIR_ENV] = directory
+    try:
+        yield
+    finally:
+        os.environ.pop(MULTIPROCESS_DIR_ENV, None)
         shutil.rmtree(directory, ignore_errors=True)
 
 
