@@ -8,6 +8,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from kohorte.store.statement_watchdog import watch_statements
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_CACHE_KIB = 32 * 1024
 # PostgreSQL limits, all below the contract's 10 seconds for an answer while the store hangs.
@@ -15,6 +17,8 @@ CONNECT_TIMEOUT_SECONDS = 5
 STATEMENT_TIMEOUT_MS = 8_000
 LOCK_TIMEOUT_MS = 5_000
 POOL_TIMEOUT_SECONDS = 8
+# Past statement_timeout the backend itself is not answering (hung): the client gives up.
+CLIENT_STATEMENT_DEADLINE_SECONDS = STATEMENT_TIMEOUT_MS / 1000 + 0.5
 # Execution option of without_timeouts().
 LONG_STATEMENTS = "kohorte_long_statements"
 
@@ -47,6 +51,8 @@ def create_store_engine(
     }
     engine = create_engine(url, **kwargs)
     event.listen(engine, "begin", _lift_timeouts_for_long_statements)
+    if statement_timeout_ms:
+        watch_statements(engine, CLIENT_STATEMENT_DEADLINE_SECONDS, LONG_STATEMENTS)
     return engine
 
 
