@@ -26,7 +26,7 @@ def stream_syncs(server: ServerProcess, integration: Integration, first: int) ->
     outcome: dict[int, bool] = {}
     with httpx.Client(base_url=server.base_url, timeout=30) as client:
         for sync in range(first, SYNCS):
-            body = {**integration.credentials, "cohort_id": "c1"}
+            body: dict[str, object] = {**integration.credentials, "cohort_id": "c1"}
             body["cohort_changes"] = [{"user_ids": users_of(sync)}]
             outcome[sync] = False
             try:
