@@ -300,7 +300,7 @@ def test_unknown_log_level_is_refused(
 ) -> None:
     monkeypatch.setenv("KOHORTE_LOG_LEVEL", "loud")
     result = run("serve")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a configuration error
     assert "KOHORTE_LOG_LEVEL must be one of" in result.stderr
     assert served == []
 
