@@ -110,7 +110,6 @@ def serve(
     ),
 ) -> None:
     """Apply pending migrations and the seed file, then serve the HTTP API."""
-    _ensure_port_free(host, port)
     with _ephemeral_store(ephemeral) as store_dir, _shared_metrics(workers):
         # Through the environment, so that the workers' settings (and resets) see them too.
         _override_settings(seed, store_dir)
@@ -119,6 +118,7 @@ def serve(
             log_config = configure_logging(settings.log_level, settings.log_format)
         except ValueError as error:
             fail(str(error), USAGE_ERROR)
+        _ensure_port_free(host, port)  # after the configuration, before any migration
         _prepare_store(settings, host, port, store_dir)
         uvicorn.run(
             "kohorte.api.main:app",
