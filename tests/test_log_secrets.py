@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.ops_support import closed_port
-from tests.server_process import start_server, stop_server, wait_until_ready
+from tests.server_process import running_servers
 from tests.support import ADMIN_TOKEN, Api, bearer
 
 BODY_MARKER = "body-marker-7f3a"
@@ -46,13 +46,8 @@ def assert_clean(log: str, secrets: list[str]) -> None:
 def test_no_key_token_or_body_is_logged(log_format: str, tmp_path: Path, database_url: str) -> None:
     store = f"sqlite:///{tmp_path / 'logs.db'}" if "sqlite" in database_url else database_url
     extra = {"KOHORTE_LOG_LEVEL": "DEBUG", "KOHORTE_LOG_FORMAT": log_format}
-    server = start_server(f"logs-{log_format}", store, tmp_path, 1, extra)
-    try:
-        wait_until_ready(server)
-        with server.api() as api:
-            secrets = full_session(api)
-    finally:
-        stop_server(server)
+    with running_servers(store, tmp_path, extra_env=extra) as [server], server.api() as api:
+        secrets = full_session(api)
     log = server.log()
     assert "kohorte.access" in log
     assert_clean(log, secrets)

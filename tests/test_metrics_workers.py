@@ -8,7 +8,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.server_process import ServerProcess, start_server, stop_server, wait_until_ready
+from tests.server_process import ServerProcess, running_servers, stop_server
 
 HEALTH_REQUESTS = 40
 SCRAPES = 6
@@ -26,12 +26,9 @@ def server(
 ) -> Iterator[ServerProcess]:
     # The server's temporary files go to a directory of this test's, to see them removed.
     extra = {"TMPDIR": str(temp_dir)}
-    process = start_server("workers", database_url, tmp_path_factory.mktemp("workers"), 2, extra)
-    try:
-        wait_until_ready(process)
+    log_dir = tmp_path_factory.mktemp("workers")
+    with running_servers(database_url, log_dir, workers=2, extra_env=extra) as [process]:
         yield process
-    finally:
-        stop_server(process)
 
 
 def healthz_count(metrics: str) -> float:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.server_process import ServerProcess, start_server, stop_server, wait_until_ready
+from tests.server_process import ServerProcess, running_servers
 
 BODY_TIMEOUT_S = 1.0
 pytestmark = pytest.mark.usefixtures("engine")  # the tables are emptied afterwards
@@ -21,12 +21,10 @@ PARTIAL_REQUEST = (
 @pytest.fixture(scope="module")
 def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     extra = {"KOHORTE_BODY_TIMEOUT": str(BODY_TIMEOUT_S), "KOHORTE_LOG_LEVEL": "INFO"}
-    process = start_server("bodies", database_url, tmp_path_factory.mktemp("bodies"), 1, extra)
-    try:
-        wait_until_ready(process)
+    with running_servers(database_url, tmp_path_factory.mktemp("bodies"), extra_env=extra) as [
+        process
+    ]:
         yield process
-    finally:
-        stop_server(process)
 
 
 def connected(server: ServerProcess) -> socket.socket:

@@ -1,7 +1,7 @@
 """Typed dependencies: one session per request, committed when the endpoint returns."""
 
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -80,6 +80,10 @@ AdminDep = Annotated[None, Depends(require_admin)]
 WorkspaceDep = Annotated[WorkspaceAccess, Depends(get_workspace_access)]
 
 
+# Every dependency made by ``permitted``: the OpenAPI description documents a 403 for them.
+PERMISSION_CHECKS: set[Callable[..., Any]] = set()
+
+
 def permitted(permission: Permission) -> Callable[[WorkspaceAccess], WorkspaceAccess]:
     """A dependency giving the caller's workspace once the key is shown to hold ``permission``."""
 
@@ -87,4 +91,5 @@ def permitted(permission: Permission) -> Callable[[WorkspaceAccess], WorkspaceAc
         access.require(permission)
         return access
 
+    PERMISSION_CHECKS.add(check)
     return check

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from fastapi.routing import iter_route_contexts
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -32,9 +31,10 @@ from prometheus_client import (
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kohorte.api.access_log import log_access
 from kohorte.api.errors import handle_store_error
+from kohorte.api.routes import route_template
 
-UNMATCHED_ROUTE = "<unmatched>"
 # Counted for requests whose client closed the connection before any answer (as nginx does).
 CLIENT_CLOSED = 499
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -167,24 +167,11 @@ class MetricsMiddleware:
             self._observe(scope, status, time.perf_counter() - started)
 
     def _observe(self, scope: Scope, status: int, seconds: float) -> None:
+        # One measurement of each request, for the metrics and for the access line alike.
         method, route = scope["method"], route_template(scope)
         self.metrics.requests.labels(method=method, route=route, status=str(status)).inc()
         self.metrics.latency.labels(method=method, route=route).observe(seconds)
-
-
-def route_template(scope: Scope) -> str:
-    route = scope.get("route")
-    if route is not None:
-        return str(getattr(route, "path_format", UNMATCHED_ROUTE))
-    # The router never ran (e.g. a body rejected by size first): find the template by path.
-    return _template_by_path(scope.get("app"), scope["path"])
-
-
-def _template_by_path(app: object, path: str) -> str:
-    for route in iter_route_contexts(getattr(app, "routes", [])):
-        if route.path_regex.match(path):
-            return route.path_format or UNMATCHED_ROUTE
-    return UNMATCHED_ROUTE
+        log_access(scope, status, seconds)
 
 
 def install_metrics(app: FastAPI) -> Metrics:

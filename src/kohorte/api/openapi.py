@@ -16,7 +16,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import HTTPBearer
 from starlette.routing import BaseRoute
 
-from kohorte.api.deps import get_engine, get_session, require_admin
+from kohorte.api.deps import PERMISSION_CHECKS, get_engine, get_session, require_admin
 from kohorte.api.partner.deps import admit_partner_caller
 
 Document = dict[str, Any]
@@ -129,8 +129,8 @@ def _needs_credentials(calls: set[Callable[..., Any]]) -> bool:
 
 
 def _checks_permission(call: Callable[..., Any]) -> bool:
-    # permitted(permission) makes a new closure per permission: known by its qualified name.
-    return call is require_admin or getattr(call, "__qualname__", "") == "permitted.<locals>.check"
+    # permitted(permission) makes a new closure per permission and keeps each one.
+    return call is require_admin or call in PERMISSION_CHECKS
 
 
 def _drop_422(operation: Operation) -> None:
