@@ -274,7 +274,14 @@ def test_placeholder_admin_token_is_refused_without_a_traceback(
 
 @pytest.mark.usefixtures("cli_env")
 @pytest.mark.parametrize(
-    "token", ["passwordpassword", "changemechangeme", "aaaaaaaaaaaaaaaa", "abcabcabcabcabcab"]
+    "token",
+    [
+        "passwordpassword",
+        "changemechangeme",
+        "aaaaaaaaaaaaaaaa",
+        "abcabcabcabcabcab",
+        "0123456789abcde0",  # 15 distinct characters
+    ],
 )
 def test_low_entropy_admin_token_is_refused(
     served: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch, token: str

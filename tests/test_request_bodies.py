@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from tests.server_process import ServerProcess, running_servers
+from tests.support import Api
 
 BODY_TIMEOUT_S = 1.0
 pytestmark = pytest.mark.usefixtures("engine")  # the tables are emptied afterwards
@@ -40,6 +41,28 @@ def test_a_stalled_body_is_cut_off_after_the_body_timeout(server: ServerProcess)
     assert answer.startswith(b"HTTP/1.1 408 ")
     assert answer.endswith(b'{"message": "Request body timed out"}')
     assert BODY_TIMEOUT_S * 0.9 <= time.monotonic() - started < BODY_TIMEOUT_S + 5
+
+
+def test_a_stalled_users_import_is_cut_off_too(server: ServerProcess) -> None:
+    # The import reads its body as a stream in a worker thread; the stall is caught there too.
+    with httpx.Client(base_url=server.base_url, timeout=10) as client:
+        workspace = Api(client).create_workspace()
+    line = b'{"external_id": "stalled"}\n'
+    request = (
+        b"POST /users/import HTTP/1.1\r\nHost: kohorte\r\n"
+        + f"Authorization: Bearer {workspace.rest_key}\r\n".encode()
+        + b"Content-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + f"{len(line):x}\r\n".encode()
+        + line
+        + b"\r\n"
+    )
+    with connected(server) as connection:
+        connection.sendall(request)
+        started = time.monotonic()
+        answer = read_to_end(connection)
+    assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
+    assert BODY_TIMEOUT_S * 0.9 <= time.monotonic() - started < BODY_TIMEOUT_S + 5
+    assert "Traceback" not in server.log()
 
 
 def test_a_client_that_goes_away_mid_body_is_not_an_error(server: ServerProcess) -> None:

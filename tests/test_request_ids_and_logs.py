@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +133,9 @@ def test_json_lines_carry_the_request_id(
     for entry in entries:
         assert {"time", "level", "logger", "message"} <= entry.keys()
         assert entry["request_id"] == "probe-1"
+        logged_at = datetime.fromisoformat(entry["time"])
+        assert logged_at.utcoffset() == timedelta(0)
+        assert abs(datetime.now(UTC) - logged_at) < timedelta(minutes=1)
 
 
 def test_the_access_line_has_the_route_template_and_no_query(

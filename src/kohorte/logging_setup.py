@@ -8,9 +8,11 @@ carries that request's id (``request_id``), in text as in JSON.
 import logging
 import logging.config
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from asgi_correlation_id.context import correlation_id
+from pythonjsonlogger.json import JsonFormatter
 
 LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 FORMATS = ("text", "json")
@@ -66,12 +68,21 @@ def checked_format(log_format: str) -> str:
     return name
 
 
+class IsoTimeJsonFormatter(JsonFormatter):
+    """JSON lines whose ``time`` is ISO 8601 in UTC with milliseconds, which log shippers
+    parse without a format string (the default is local time without a zone)."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: ARG002
+        moment = datetime.fromtimestamp(record.created, UTC)
+        return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def _formatters() -> dict[str, Any]:
     # "()" factories, because dictConfig only passes `defaults` itself from Python 3.12 on.
     return {
         "text": {"()": "logging.Formatter", "fmt": FORMAT, "defaults": {"request_id": "-"}},
         "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
+            "()": IsoTimeJsonFormatter,
             "fmt": JSON_FORMAT,
             "rename_fields": JSON_NAMES,
         },

@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 
 PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "secret", "admin", "password", "token"})
 MIN_ADMIN_TOKEN_LENGTH = 16
-MIN_ADMIN_TOKEN_DISTINCT_CHARACTERS = 8
+MIN_ADMIN_TOKEN_DISTINCT_CHARACTERS = 16
 
 
 class Settings(BaseSettings):
@@ -87,7 +87,8 @@ class Settings(BaseSettings):
             raise ValueError(
                 "KOHORTE_ADMIN_TOKEN is too easy to guess: it needs at least "
                 f"{MIN_ADMIN_TOKEN_DISTINCT_CHARACTERS} distinct characters and must not be "
-                "one word repeated; unset it to have kohorte generate one"
+                "one word repeated (`openssl rand -hex 32` makes one); unset it to have kohorte "
+                "generate one"
             )
         return token
 

@@ -16,3 +16,6 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorBody, "description": "The key lacks the permission"},
     404: {"model": ErrorBody, "description": "Unknown resource"},
 }
+CONFLICT_RESPONSE: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorBody, "description": "The name or key is already taken"}
+}

@@ -1,14 +1,27 @@
 """Bodies of the journal and fault routes (also what OpenAPI shows)."""
 
 from datetime import datetime
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from kohorte.domain.faults import MAX_DELAY_MS
+from kohorte.domain.json_schema import at_least_one_of
 
 FaultStatus = Literal[423, 429, 500, 502, 503, 504]
 NOTHING_ASKED_MESSAGE = "a fault needs status or delay_ms"
+
+
+def _a_json_number(value: object) -> object:
+    # A JSON integer may be written 5.0, but neither true nor "5" is one.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be an integer")
+    return value
+
+
+# The bounds come before the check, so that the schema shows them as minimum and maximum.
+FaultCount = Annotated[int, Field(ge=1), BeforeValidator(_a_json_number)]
+DelayMs = Annotated[int, Field(ge=0, le=MAX_DELAY_MS), BeforeValidator(_a_json_number)]
 
 
 class JournalEntryOut(BaseModel):
@@ -30,13 +43,15 @@ class JournalPage(BaseModel):
 
 
 class FaultCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=at_least_one_of("status", "delay_ms")
+    )
 
     partner: str | None = Field(default=None, description="Any partner when omitted")
     cohort_id: str | None = Field(default=None, description="Any cohort when omitted")
     status: FaultStatus | None = Field(default=None, description="Only a delay when omitted")
-    count: int = Field(default=1, ge=1, description="How many requests it applies to")
-    delay_ms: int | None = Field(default=None, ge=0, le=MAX_DELAY_MS)
+    count: FaultCount = Field(default=1, description="How many requests it applies to")
+    delay_ms: DelayMs | None = None
 
     @model_validator(mode="after")
     def asks_for_something(self) -> Self:

@@ -6,8 +6,9 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from kohorte.api.admin.emulator_schemas import JournalEntryOut, JournalPage
 from kohorte.api.deps import AdminDep, SessionDep, SettingsDep
+from kohorte.api.query_params import Cursor, Limit
 from kohorte.api.responses import ERROR_RESPONSES
-from kohorte.domain import journal
+from kohorte.domain import journal, json_schema
 
 router = APIRouter(prefix="/admin", tags=["emulator controls"], responses=ERROR_RESPONSES)
 NO_CONTENT = status.HTTP_204_NO_CONTENT
@@ -17,10 +18,18 @@ def journal_query(
     partner: Annotated[str | None, Query()] = None,
     workspace_id: Annotated[str | None, Query()] = None,
     cohort_id: Annotated[str | None, Query()] = None,
-    status: Annotated[str | None, Query(description="A code (400) or a class (4xx)")] = None,
-    since: Annotated[str | None, Query(description="An ISO-8601 time")] = None,
-    limit: Annotated[int | None, Query()] = None,
-    cursor: Annotated[str | None, Query()] = None,
+    status: Annotated[
+        str | None,
+        Query(
+            description="A code (400) or a class (4xx)",
+            json_schema_extra={"pattern": "^[1-5]([0-9]{2}|[xX]{2})$"},
+        ),
+    ] = None,
+    since: Annotated[
+        str | None, Query(description="An ISO-8601 time", json_schema_extra=json_schema.TIME)
+    ] = None,
+    limit: Limit = None,
+    cursor: Cursor = None,
 ) -> journal.Query:
     return journal.Query(partner, workspace_id, cohort_id, status, since, limit, cursor)
 

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Response, status
 
 from kohorte.api.admin import schemas
 from kohorte.api.deps import AdminDep, SessionDep
-from kohorte.api.responses import ERROR_RESPONSES
+from kohorte.api.responses import CONFLICT_RESPONSE, ERROR_RESPONSES
 from kohorte.domain import partners, workspaces
 
 router = APIRouter(prefix="/admin", tags=["instance admin"], responses=ERROR_RESPONSES)
@@ -66,7 +66,12 @@ def revoke_rest_key(workspace_id: str, key_id: str, session: SessionDep, _: Admi
     return Response(status_code=NO_CONTENT)
 
 
-@router.post("/partners", status_code=201, response_model=schemas.PartnerCreated)
+@router.post(
+    "/partners",
+    status_code=201,
+    response_model=schemas.PartnerCreated,
+    responses=CONFLICT_RESPONSE,
+)
 def create_partner(
     body: schemas.PartnerCreate, session: SessionDep, _: AdminDep
 ) -> schemas.PartnerCreated:
@@ -98,7 +103,12 @@ def list_partners(session: SessionDep, _: AdminDep) -> schemas.PartnerList:
     )
 
 
-@router.post("/partners/{name}/api-keys", status_code=201, response_model=schemas.PartnerKeyIssued)
+@router.post(
+    "/partners/{name}/api-keys",
+    status_code=201,
+    response_model=schemas.PartnerKeyIssued,
+    responses=CONFLICT_RESPONSE,
+)
 def create_partner_key(
     name: str, session: SessionDep, _: AdminDep, body: schemas.PartnerKeyCreate | None = None
 ) -> schemas.PartnerKeyIssued:

@@ -2,11 +2,23 @@
 
 from datetime import datetime
 
-from pydantic import BaseModel, StrictStr
+from pydantic import BaseModel, Field, StrictStr
+
+from kohorte.domain import json_schema
+from kohorte.domain.keys import MIN_FIXED_KEY_LENGTH
+from kohorte.domain.partners import PARTNER_NAME
+from kohorte.domain.permissions import Permission
+
+NAME = Field(json_schema_extra=json_schema.name())
+VENDOR_KEY = Field(
+    None,
+    description="A vendor's own partner key, registered instead of a generated one",
+    json_schema_extra={"minLength": MIN_FIXED_KEY_LENGTH},
+)
 
 
 class WorkspaceCreate(BaseModel):
-    name: StrictStr
+    name: StrictStr = NAME
 
 
 class WorkspaceOut(BaseModel):
@@ -20,8 +32,12 @@ class WorkspaceList(BaseModel):
 
 
 class RestKeyCreate(BaseModel):
-    name: StrictStr
-    permissions: list[StrictStr] | None = None
+    name: StrictStr = NAME
+    permissions: list[StrictStr] | None = Field(
+        None,
+        description="What the key may do; every permission when omitted",
+        json_schema_extra={"items": {"enum": [permission.value for permission in Permission]}},
+    )
 
 
 class RestKeyIssued(BaseModel):
@@ -47,14 +63,16 @@ class RestKeyList(BaseModel):
 
 
 class PartnerCreate(BaseModel):
-    name: StrictStr
-    display_name: StrictStr | None = None
-    # A vendor's own partner key (at least 16 characters), registered instead of a new one.
-    partner_api_key: StrictStr | None = None
+    name: StrictStr = Field(
+        description="The partner's name in URLs, e.g. amplitude",
+        json_schema_extra={"pattern": f"^{PARTNER_NAME.pattern}$"},
+    )
+    display_name: StrictStr | None = Field(None, json_schema_extra=json_schema.name())
+    partner_api_key: StrictStr | None = VENDOR_KEY
 
 
 class PartnerKeyCreate(BaseModel):
-    partner_api_key: StrictStr | None = None
+    partner_api_key: StrictStr | None = VENDOR_KEY
 
 
 class PartnerCreated(BaseModel):

@@ -7,13 +7,15 @@ so these models document the wire format rather than validate it.
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from kohorte.api.partner.deps import NOT_A_JSON_OBJECT_MESSAGE
 from kohorte.api.responses import ErrorBody
+from kohorte.domain import json_schema
 from kohorte.domain.cohort_import import auth as partner_auth
 from kohorte.domain.cohort_import import rate_limit
 from kohorte.domain.cohort_import import requests as fields
+from kohorte.domain.text import MAX_COHORT_ID_BYTES
 
 
 class PartnerCredentials(BaseModel):
@@ -21,10 +23,22 @@ class PartnerCredentials(BaseModel):
     client_secret: str = Field(description="The workspace's data import key for this partner")
 
 
+COHORT_ID = Field(
+    description=f"The partner's id of the cohort, at most {MAX_COHORT_ID_BYTES} bytes",
+    json_schema_extra={"minLength": 1, "maxLength": MAX_COHORT_ID_BYTES},
+)
+
+
 class CohortNameRequest(PartnerCredentials):
-    cohort_id: str = Field(description="The partner's id of the cohort", max_length=1000)
-    name: str = Field(description="The name shown in segment filters", min_length=1)
+    cohort_id: str = COHORT_ID
+    name: str = Field(
+        description="The name shown in segment filters",
+        json_schema_extra=json_schema.name(fields.MAX_COHORT_NAME_LENGTH),
+    )
     created_at: datetime = Field(description="ISO-8601; without an offset, UTC")
+
+
+CHANGE_KEYS = ("user_ids", "device_ids", "aliases")
 
 
 class UserAlias(BaseModel):
@@ -33,6 +47,10 @@ class UserAlias(BaseModel):
 
 
 class CohortChange(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"anyOf": [{"required": [key]} for key in CHANGE_KEYS]}
+    )
+
     user_ids: list[str] = Field(default=[], description="External ids")
     device_ids: list[str] = Field(default=[], description="Device ids (anonymous users only)")
     aliases: list[UserAlias] = Field(default=[])
@@ -40,7 +58,7 @@ class CohortChange(BaseModel):
 
 
 class CohortUsersRequest(PartnerCredentials):
-    cohort_id: str = Field(description="The partner's id of the cohort", max_length=1000)
+    cohort_id: str = COHORT_ID
     cohort_changes: list[CohortChange] = Field(
         description="Applied in order; at most 1,000 identifiers in all; empty to test credentials"
     )

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from kohorte.api.deps import SessionDep, SettingsDep, permitted
+from kohorte.api.query_params import Cursor, FirstDay, IdentifierQuery, LastDay, Limit
 from kohorte.api.responses import ERROR_RESPONSES
 from kohorte.api.workspace.users_schemas import HistoryEventOut
 from kohorte.domain import cohort_why, cohorts, membership_history, unmatched
@@ -23,7 +24,6 @@ from kohorte.store.user_views import UserView
 
 router = APIRouter(prefix="/cohorts", tags=["cohorts"], responses=ERROR_RESPONSES)
 Access = Annotated[WorkspaceAccess, Depends(permitted(Permission.COHORTS_READ))]
-DAY = "A UTC date written YYYY-MM-DD; the range is inclusive and at most 366 days."
 
 
 class CohortOut(BaseModel):
@@ -110,8 +110,8 @@ def list_cohort_members(
     cohort_id: str,
     session: SessionDep,
     access: Access,
-    limit: Annotated[int | None, Query()] = None,
-    cursor: Annotated[str | None, Query()] = None,
+    limit: Limit = None,
+    cursor: Cursor = None,
 ) -> MemberPage:
     page = cohorts.list_members(session, access.workspace_id, partner, cohort_id, limit, cursor)
     return MemberPage(
@@ -137,10 +137,8 @@ def cohort_history(
     session: SessionDep,
     settings: SettingsDep,
     access: Access,
-    first: Annotated[
-        str | None, Query(alias="from", description=DAY + " Default: to - 29.")
-    ] = None,
-    last: Annotated[str | None, Query(alias="to", description=DAY + " Default: today.")] = None,
+    first: FirstDay = None,
+    last: LastDay = None,
 ) -> CohortHistoryOut:
     """Per UTC day: members entered, members left, and the size at the end of the day (today:
     now), oldest first (kohorte extension)."""
@@ -185,8 +183,8 @@ def list_unmatched(
     cohort_id: str,
     session: SessionDep,
     access: Access,
-    limit: Annotated[int | None, Query()] = None,
-    cursor: Annotated[str | None, Query()] = None,
+    limit: Limit = None,
+    cursor: Cursor = None,
 ) -> UnmatchedPage:
     """Identifiers that partner syncs of the cohort sent and that matched no user, the most
     recently seen first (kohorte extension)."""
@@ -213,10 +211,10 @@ def why(
     cohort_id: str,
     session: SessionDep,
     access: Access,
-    external_id: str | None = None,
-    device_id: str | None = None,
-    alias_label: str | None = None,
-    alias_name: str | None = None,
+    external_id: IdentifierQuery = None,
+    device_id: IdentifierQuery = None,
+    alias_label: IdentifierQuery = None,
+    alias_name: IdentifierQuery = None,
 ) -> WhyOut:
     """Why the user named by exactly one identifier is or is not a member (kohorte
     extension)."""

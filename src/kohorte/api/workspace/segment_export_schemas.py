@@ -2,16 +2,21 @@
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kohorte.domain.segment_exports import FIELDS, FORMATS
+
 
 class SegmentExportIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    segment_id: str = Field(description="The id of the segment whose members are exported.")
+    segment_id: str = Field(
+        description="The id of the segment whose members are exported.",
+        json_schema_extra={"minLength": 1},
+    )
     fields_to_export: list[str] = Field(
-        description=(
-            "Which fields each exported user has, a non-empty subset of external_id, "
-            "braze_id, user_aliases, devices, custom_attributes and cohorts."
-        )
+        description="Which fields each exported user has, a non-empty subset of "
+        + ", ".join(FIELDS)
+        + ".",
+        json_schema_extra={"minItems": 1, "items": {"enum": list(FIELDS)}},
     )
     callback_endpoint: str | None = Field(
         default=None,
@@ -24,6 +29,7 @@ class SegmentExportIn(BaseModel):
         default=None,
         description="gzip (default): one gzip-compressed NDJSON file; zip: one zip archive "
         "holding one NDJSON member.",
+        json_schema_extra={"enum": list(FORMATS)},
     )
 
 

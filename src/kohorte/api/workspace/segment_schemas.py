@@ -5,6 +5,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SkipValidation, StrictBool, StrictStr
 
+from kohorte.domain import json_schema
+from kohorte.domain.partners import PARTNER_NAME
+from kohorte.domain.segments.filters import FILTER_SUFFIX
+from kohorte.domain.text import MAX_COHORT_ID_BYTES
+
 
 class AliasOut(BaseModel):
     alias_name: str
@@ -28,12 +33,17 @@ class CohortFilter(BaseModel):
     """A leaf testing membership of one partner cohort."""
 
     filter: str = Field(
-        description="'<partner>_cohorts', e.g. 'amplitude_cohorts'", examples=["amplitude_cohorts"]
+        description="'<partner>_cohorts', e.g. 'amplitude_cohorts'",
+        examples=["amplitude_cohorts"],
+        json_schema_extra={"pattern": f"^{PARTNER_NAME.pattern}{FILTER_SUFFIX}$"},
     )
     op: Literal["includes_value", "excludes_value"] = Field(
         description="includes_value: members of the cohort; excludes_value: everyone else."
     )
-    value: str = Field(description="The partner's cohort id.")
+    value: str = Field(
+        description="The partner's cohort id.",
+        json_schema_extra={"minLength": 1, "maxLength": MAX_COHORT_ID_BYTES},
+    )
 
 
 class AttributeFilter(BaseModel):
@@ -96,7 +106,7 @@ class SegmentIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: StrictStr
+    name: StrictStr = Field(json_schema_extra=json_schema.name())
     filter: FilterField
     analytics_tracking_enabled: StrictBool = False
 
@@ -105,8 +115,12 @@ class PreviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     filter: FilterField
-    # An ISO-8601 time in the past: evaluate over the memberships as they stood then.
-    as_of: StrictStr | None = None
+    as_of: StrictStr | None = Field(
+        None,
+        description="An ISO-8601 time in the past: evaluate over the memberships as they "
+        "stood then",
+        json_schema_extra=json_schema.TIME,
+    )
 
 
 class SegmentCreated(BaseModel):

@@ -10,16 +10,32 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import StreamingResponse
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from kohorte.api.deps import EngineDep, SessionDep, SettingsDep, WorkspaceDep, permitted
+from kohorte.api.query_params import Cursor, Limit
 from kohorte.api.responses import ERROR_RESPONSES
 from kohorte.api.workspace import segment_schemas as schemas
-from kohorte.domain import segments
+from kohorte.domain import json_schema, segments
 from kohorte.domain.access import WorkspaceAccess
 from kohorte.domain.permissions import Permission
+from kohorte.domain.segments.series import MAX_LENGTH as MAX_SERIES_LENGTH
+from kohorte.domain.segments.series import SERIES_LENGTH_PATTERN
+from kohorte.domain.segments.service import SORT_DIRECTIONS
 from kohorte.store.models import Segment
 from kohorte.store.user_views import UserView
 
+STATIC_PATHS = ("list", "details", "data_series", "preview")
+
+
+class SegmentIdConvertor(StringConvertor):
+    """A segment id is never the name of a sibling route: PUT /segments/list is then a 405
+    with ``Allow: GET``, not an update of a segment called "list"."""
+
+    regex = f"(?!(?:{'|'.join(STATIC_PATHS)})$)[^/]+"
+
+
+register_url_convertor("segment_id", SegmentIdConvertor())
 router = APIRouter(prefix="/segments", tags=["segments"], responses=ERROR_RESPONSES)
 Manage = Annotated[WorkspaceAccess, Depends(permitted(Permission.SEGMENTS_MANAGE))]
 Read = Annotated[WorkspaceAccess, Depends(permitted(Permission.SEGMENTS_READ))]
@@ -27,9 +43,13 @@ NDJSON = "application/x-ndjson"
 AS_OF_DESCRIPTION = (
     "An ISO-8601 time in the past (UTC when it has no offset), within the kept history."
 )
+RequiredSegmentId = Annotated[str, Query(json_schema_extra={"minLength": 1})]
 AsOfQuery = Annotated[
     str | None,
-    Query(description="Evaluate over the memberships as they stood then. " + AS_OF_DESCRIPTION),
+    Query(
+        description="Evaluate over the memberships as they stood then. " + AS_OF_DESCRIPTION,
+        json_schema_extra=json_schema.TIME,
+    ),
 ]
 
 
@@ -63,7 +83,15 @@ def create_segment(
 
 @router.get("/list", response_model=schemas.SegmentList)
 def list_segments(
-    session: SessionDep, access: Read, page: int | None = None, sort_direction: str | None = None
+    session: SessionDep,
+    access: Read,
+    page: Annotated[
+        int | None, Query(description="From 0", json_schema_extra={"minimum": 0})
+    ] = None,
+    sort_direction: Annotated[
+        str | None,
+        Query(description="By creation time", json_schema_extra={"enum": list(SORT_DIRECTIONS)}),
+    ] = None,
 ) -> schemas.SegmentList:
     found = segments.list_segments(session, access.workspace_id, page, sort_direction)
     return schemas.SegmentList(
@@ -73,7 +101,7 @@ def list_segments(
 
 @router.get("/details", response_model=schemas.SegmentDetailsOut)
 def segment_details(
-    session: SessionDep, access: Read, segment_id: str | None = None
+    session: SessionDep, access: Read, segment_id: RequiredSegmentId
 ) -> schemas.SegmentDetailsOut:
     details = segments.segment_details(session, access.workspace_id, segment_id)
     segment = details.segment
@@ -91,9 +119,17 @@ def segment_data_series(
     session: SessionDep,
     settings: SettingsDep,
     access: Read,
-    segment_id: str | None = None,
-    length: Annotated[str | None, Query(description="Days, an integer from 1 to 100.")] = None,
-    ending_at: Annotated[str | None, Query(description=AS_OF_DESCRIPTION)] = None,
+    segment_id: RequiredSegmentId,
+    length: Annotated[
+        str,
+        Query(
+            description=f"Days, an integer from 1 to {MAX_SERIES_LENGTH}.",
+            json_schema_extra={"pattern": SERIES_LENGTH_PATTERN},
+        ),
+    ],
+    ending_at: Annotated[
+        str | None, Query(description=AS_OF_DESCRIPTION, json_schema_extra=json_schema.TIME)
+    ] = None,
 ) -> schemas.DataSeries:
     """Size at the end of each of `length` UTC days ending on the day of `ending_at` (default
     now), oldest first; the last day's size is the size at `ending_at` (Braze-compatible)."""
@@ -113,12 +149,12 @@ def preview_segment(
     return schemas.PreviewOut(size=found.size, users=_users(found.users))
 
 
-@router.get("/{segment_id}", response_model=schemas.SegmentOut)
+@router.get("/{segment_id:segment_id}", response_model=schemas.SegmentOut)
 def get_segment(segment_id: str, session: SessionDep, access: ReadOrManage) -> schemas.SegmentOut:
     return _out(segments.get_segment(session, access.workspace_id, segment_id))
 
 
-@router.put("/{segment_id}", response_model=schemas.SegmentOut)
+@router.put("/{segment_id:segment_id}", response_model=schemas.SegmentOut)
 def replace_segment(
     segment_id: str, body: schemas.SegmentIn, session: SessionDep, access: Manage
 ) -> schemas.SegmentOut:
@@ -133,7 +169,7 @@ def replace_segment(
     return _out(segment)
 
 
-@router.delete("/{segment_id}", status_code=204, response_class=Response)
+@router.delete("/{segment_id:segment_id}", status_code=204, response_class=Response)
 def delete_segment(segment_id: str, session: SessionDep, access: Manage) -> Response:
     segments.delete_segment(session, access.workspace_id, segment_id)
     return Response(status_code=204)
@@ -146,7 +182,7 @@ def when(settings: SettingsDep, as_of: AsOfQuery = None) -> segments.When:
 WhenDep = Annotated[segments.When, Depends(when)]
 
 
-@router.get("/{segment_id}/size", response_model=schemas.SegmentSize)
+@router.get("/{segment_id:segment_id}/size", response_model=schemas.SegmentSize)
 def segment_size(
     segment_id: str, session: SessionDep, access: Read, at: WhenDep
 ) -> schemas.SegmentSize:
@@ -155,21 +191,21 @@ def segment_size(
     return schemas.SegmentSize(size=size)
 
 
-@router.get("/{segment_id}/users", response_model=schemas.SegmentUsers)
+@router.get("/{segment_id:segment_id}/users", response_model=schemas.SegmentUsers)
 def segment_users(
     segment_id: str,
     session: SessionDep,
     access: Read,
     at: WhenDep,
-    limit: int | None = None,
-    cursor: str | None = None,
+    limit: Limit = None,
+    cursor: Cursor = None,
 ) -> schemas.SegmentUsers:
     """One keyset page of members, now or as of a past instant; every member exactly once."""
     page = segments.segment_members(session, access.workspace_id, segment_id, limit, cursor, at)
     return schemas.SegmentUsers(users=_users(page.items), next_cursor=page.next_cursor)
 
 
-@router.get("/{segment_id}/export", response_class=StreamingResponse)
+@router.get("/{segment_id:segment_id}/export", response_class=StreamingResponse)
 def export_segment(
     segment_id: str, session: SessionDep, engine: EngineDep, access: Read, at: WhenDep
 ) -> StreamingResponse:

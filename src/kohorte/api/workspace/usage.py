@@ -3,10 +3,11 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from kohorte.api.deps import SessionDep, permitted
+from kohorte.api.query_params import FirstDay, LastDay
 from kohorte.api.responses import ERROR_RESPONSES
 from kohorte.domain import usage
 from kohorte.domain.access import WorkspaceAccess
@@ -14,7 +15,6 @@ from kohorte.domain.permissions import Permission
 
 router = APIRouter(tags=["usage"], responses=ERROR_RESPONSES)
 Access = Annotated[WorkspaceAccess, Depends(permitted(Permission.USAGE_READ))]
-DAY_DESCRIPTION = "A UTC date written YYYY-MM-DD; the range is inclusive and at most 366 days."
 
 
 class DataPointOut(BaseModel):
@@ -31,12 +31,8 @@ class UsageOut(BaseModel):
 def get_usage(
     session: SessionDep,
     access: Access,
-    first: Annotated[
-        str | None, Query(alias="from", description=DAY_DESCRIPTION + " Default: to - 29 days.")
-    ] = None,
-    last: Annotated[
-        str | None, Query(alias="to", description=DAY_DESCRIPTION + " Default: today.")
-    ] = None,
+    first: FirstDay = None,
+    last: LastDay = None,
 ) -> UsageOut:
     points = usage.data_points(session, access.workspace_id, first, last)
     return UsageOut(

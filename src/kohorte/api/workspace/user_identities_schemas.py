@@ -1,9 +1,17 @@
 """Request and response bodies of merge, external id rename and removal, and alias update."""
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from kohorte.domain.users.fields import Identifier
 from kohorte.domain.users.identifiers import UserIdentifier
+
+# Written out rather than derived: a tuple's prefixItems trips some OpenAPI 3.1 tools.
+IdAndReason = Annotated[
+    tuple[str, str],
+    WithJsonSchema({"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2}),
+]
 
 
 class Entry(BaseModel):
@@ -51,7 +59,7 @@ class RenamesIn(BaseModel):
 class RenamesOut(BaseModel):
     message: str = Field("success", description="`success` even when some renames were refused")
     external_ids: list[str] = Field(description="Each current_external_id that was renamed")
-    rename_errors: list[tuple[str, str]] = Field(
+    rename_errors: list[IdAndReason] = Field(
         description="[current_external_id, reason] of each refused rename"
     )
 
@@ -65,7 +73,7 @@ class RemovalsIn(BaseModel):
 class RemovalsOut(BaseModel):
     message: str = Field("success", description="`success` even when some ids were refused")
     removed_ids: list[str] = Field(description="The deprecated ids removed")
-    removal_errors: list[tuple[str, str]] = Field(
+    removal_errors: list[IdAndReason] = Field(
         description="[external_id, reason] of each id that was not a deprecated one"
     )
 

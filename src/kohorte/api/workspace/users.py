@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kohorte.api.contention import ContentionRetryRoute
 from kohorte.api.deps import SessionDep, WorkspaceDep, permitted
+from kohorte.api.query_params import IdentifierQuery
 from kohorte.api.responses import ERROR_RESPONSES
 from kohorte.api.workspace import users_schemas as schemas
 from kohorte.domain import membership_history
@@ -39,9 +40,10 @@ AliasAccess = Annotated[WorkspaceAccess, Depends(permitted(Permission.USERS_ALIA
 DeleteAccess = Annotated[WorkspaceAccess, Depends(permitted(Permission.USERS_DELETE))]
 ExportAccess = Annotated[WorkspaceAccess, Depends(permitted(Permission.USERS_EXPORT_IDS))]
 ImportAccess = Annotated[WorkspaceAccess, Depends(permitted(Permission.USERS_IMPORT))]
+# An empty body imports nothing and is answered as such, so the body is not required.
 NDJSON_BODY = {
     "requestBody": {
-        "required": True,
+        "required": False,
         "content": {"application/x-ndjson": {"schema": {"type": "string", "format": "binary"}}},
     }
 }
@@ -180,11 +182,11 @@ def history_reader(access: WorkspaceDep) -> WorkspaceAccess:
 def user_cohort_history(
     session: SessionDep,
     access: Annotated[WorkspaceAccess, Depends(history_reader)],
-    external_id: str | None = None,
-    braze_id: str | None = None,
-    device_id: str | None = None,
-    alias_label: str | None = None,
-    alias_name: str | None = None,
+    external_id: IdentifierQuery = None,
+    braze_id: IdentifierQuery = None,
+    device_id: IdentifierQuery = None,
+    alias_label: IdentifierQuery = None,
+    alias_name: IdentifierQuery = None,
 ) -> schemas.CohortHistoryOut:
     """When the user (named by exactly one identifier) entered and left each cohort, oldest
     first (kohorte extension)."""

@@ -6,8 +6,9 @@ The other request bodies are the users services' request models (``domain/users/
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from kohorte.domain.json_schema import at_least_one_of, exactly_one_of
 from kohorte.domain.users.export import EXPORT_FIELDS
 from kohorte.domain.users.fields import AliasRef, Identifier
 
@@ -51,6 +52,10 @@ class AliasNewOut(BaseModel):
 class DeleteIn(BaseModel):
     """Exactly one of the four arrays, at most 50 identifiers."""
 
+    model_config = ConfigDict(
+        json_schema_extra=exactly_one_of("external_ids", "user_aliases", "braze_ids", "device_ids")
+    )
+
     external_ids: list[Identifier] | None = None
     user_aliases: list[AliasRef] | None = None
     braze_ids: list[Identifier] | None = None
@@ -72,12 +77,17 @@ def _alias_dicts(aliases: list[AliasRef] | None) -> list[object] | None:
 class ExportIn(BaseModel):
     """external_ids and user_aliases (at most 50 together), or device_id, or braze_id."""
 
+    model_config = ConfigDict(
+        json_schema_extra=at_least_one_of("external_ids", "user_aliases", "device_id", "braze_id")
+    )
+
     external_ids: list[Identifier] | None = None
     user_aliases: list[AliasRef] | None = None
     device_id: Identifier | None = None
     braze_id: Identifier | None = None
     fields_to_export: list[str] | None = Field(
         None,
+        json_schema_extra={"minItems": 1, "items": {"enum": list(EXPORT_FIELDS)}},
         description="The fields each user has, exactly: any of "
         + ", ".join(EXPORT_FIELDS)
         + ". Without it: the base fields, plus the standard fields and summaries a user has.",

@@ -16,6 +16,8 @@ from kohorte.store.types import utcnow
 MAX_LENGTH = 100
 DIGITS = re.compile(r"[0-9]{1,4}")
 LENGTH_RULE = f"length must be an integer from 1 to {MAX_LENGTH}"
+# The same rule for the OpenAPI document: up to four digits, 1 to 100.
+SERIES_LENGTH_PATTERN = r"^(0{0,3}[1-9]|0{0,2}[1-9][0-9]|0?100)$"
 
 
 @dataclass(frozen=True)

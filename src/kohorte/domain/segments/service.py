@@ -86,7 +86,7 @@ def list_segments(
     page = 0 if page is None else page
     if page < 0:
         raise InvalidInput("page must be an integer of at least 0")
-    direction = sort_direction or "asc"
+    direction = "asc" if sort_direction is None else sort_direction
     if direction not in SORT_DIRECTIONS:
         raise InvalidInput("sort_direction must be 'asc' or 'desc'")
     offset = page * LIST_PAGE_SIZE

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from kohorte.domain import json_schema
 from kohorte.domain.errors import InvalidInput, placed
 from kohorte.domain.text import MAX_IDENTIFIER_BYTES, is_valid_identifier
 
@@ -44,7 +45,10 @@ def _checked_identifier(value: object) -> object:
 Identifier = Annotated[
     str,
     BeforeValidator(_checked_identifier),
-    Field(description=f"An identifier: a non-empty string of at most {MAX_IDENTIFIER_BYTES} bytes"),
+    Field(
+        description=f"An identifier: a non-empty string of at most {MAX_IDENTIFIER_BYTES} bytes",
+        json_schema_extra=json_schema.IDENTIFIER,
+    ),
 ]
 
 

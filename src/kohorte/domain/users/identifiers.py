@@ -11,6 +11,7 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.orm import Session
 
+from kohorte.domain.json_schema import exactly_one_of
 from kohorte.domain.users.fields import AliasRef, Identifier
 from kohorte.store import identities
 
@@ -18,7 +19,9 @@ from kohorte.store import identities
 class UserIdentifier(BaseModel):
     """Exactly one of external_id, user_alias or braze_id."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=exactly_one_of("external_id", "user_alias", "braze_id")
+    )
 
     external_id: Identifier | None = Field(
         default=None, description="The user's external id (a deprecated one still addresses it)"

@@ -20,7 +20,9 @@ from pydantic import (
     model_validator,
 )
 
+from kohorte.domain import json_schema
 from kohorte.domain.errors import InvalidInput, placed
+from kohorte.domain.json_schema import JsonSchema, at_least_one_of, exactly_one_of
 from kohorte.domain.text import is_storable
 from kohorte.domain.users.attributes import Update, parse_updates
 from kohorte.domain.users.fields import Alias, AliasRef, Flag, Identifier
@@ -61,15 +63,22 @@ DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 ProfileText = Annotated[
     str,
     BeforeValidator(_profile_text),
-    Field(description="A standard profile field; null clears it"),
+    Field(
+        description="A standard profile field; null clears it",
+        json_schema_extra={"maxLength": MAX_TEXT_LENGTH},
+    ),
 ]
 BirthDate = Annotated[
-    str, BeforeValidator(_birth_date), Field(description="Date of birth as YYYY-MM-DD")
+    str,
+    BeforeValidator(_birth_date),
+    Field(description="Date of birth as YYYY-MM-DD", json_schema_extra=json_schema.DATE),
 ]
 
 
-def _describe_custom_attributes(schema: dict[str, Any]) -> None:
+def _describe_custom_attributes(schema: JsonSchema) -> None:
     schema["additionalProperties"] = {"description": CUSTOM_ATTRIBUTES}
+    schema["propertyNames"] = json_schema.name()
+    exactly_one_of(*IDENTIFIER_KEYS)(schema)
 
 
 class AttributesEntry(BaseModel):
@@ -140,10 +149,13 @@ PROPERTIES = "Event properties: any JSON object (checked, not kept: exports show
 
 
 class _Occurrence(BaseModel):
+    model_config = ConfigDict(json_schema_extra=exactly_one_of(*IDENTIFIER_KEYS))
+
     external_id: Identifier | None = Field(None, description="The user's external id")
     user_alias: AliasRef | None = Field(None, description="One of the user's aliases")
     braze_id: Identifier | None = Field(None, description="The user's braze_id (existing only)")
-    update_existing_only: bool | None = Field(
+    # The service refuses null here (unlike in attributes objects): a boolean or nothing.
+    update_existing_only: Annotated[bool | None, WithJsonSchema({"type": "boolean"})] = Field(
         None,
         alias="_update_existing_only",
         description="Only record for an existing user; defaults as in attributes objects",
@@ -186,6 +198,10 @@ Purchase = Annotated[
 
 class TrackRequest(BaseModel):
     """At least one of attributes, events and purchases, each of at most 75 objects."""
+
+    model_config = ConfigDict(
+        json_schema_extra=at_least_one_of("attributes", "events", "purchases", empty_counts=True)
+    )
 
     attributes: list[AttributesEntry] | None = Field(
         None,
