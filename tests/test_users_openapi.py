@@ -23,7 +23,8 @@ def _walk(schema: Schema, components: dict[str, Schema], where: str, seen: set[s
     found: list[str] = []
     for key in ("anyOf", "oneOf", "allOf"):
         for index, member in enumerate(schema.get(key, [])):
-            found += _walk(member, components, f"{where}.{key}[{index}]", seen)
+            if not _only_constrains(member):
+                found += _walk(member, components, f"{where}.{key}[{index}]", seen)
     if schema.get("type") == "array":
         found += _walk(schema.get("items", {"type": "object"}), components, f"{where}[]", seen)
     if schema.get("type") == "object" or "properties" in schema:
@@ -44,6 +45,12 @@ def _object(schema: Schema, components: dict[str, Schema], where: str, seen: set
     if isinstance(extra, dict) and _typed(extra):
         found += _walk(extra, components, f"{where}.*", seen)
     return found
+
+
+def _only_constrains(member: Schema) -> bool:
+    # A branch of "exactly one of these fields" ({"required": [...], "properties": {...}}):
+    # it narrows the object's own properties and declares none.
+    return "required" in member and "type" not in member and "$ref" not in member
 
 
 def _described(extra: object) -> bool:
