@@ -1,6 +1,5 @@
 """The kohorte command line, run through typer's CliRunner against the store under test."""
 
-import json
 import socket
 import subprocess
 import sys
@@ -13,29 +12,16 @@ import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.engine import make_url
-from typer.testing import CliRunner, Result
 
 from kohorte.api.app import create_app
-from kohorte.cli import app as cli_app
 from kohorte.cli import main
 from kohorte.settings import Settings, get_settings
 from kohorte.store.database import create_store_engine
 from kohorte.store.migrate import schema_is_current
 from kohorte.store.models import InstanceSecret
-from tests.ops_support import closed_port
 from tests.support import bearer
-
-runner = CliRunner()
-
-
-@pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, database_url: str, engine: Engine) -> Iterator[None]:
-    """The CLI reads its settings from the environment, like an operator's shell."""
-    monkeypatch.setenv("KOHORTE_DATABASE_URL", database_url)
-    monkeypatch.delenv("KOHORTE_ADMIN_TOKEN", raising=False)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+from tests.support.cli import assert_clean_failure, run, run_json, run_ok
+from tests.support.ops import closed_port
 
 
 @pytest.fixture
@@ -44,26 +30,6 @@ def stored_token_client(database_url: str, engine: Engine) -> Iterator[TestClien
     app = create_app(Settings(database_url=database_url, admin_token=None), engine)
     with TestClient(app, base_url="http://kohorte.test") as client:
         yield client
-
-
-def run(*args: str) -> Result:
-    return runner.invoke(cli_app, list(args))
-
-
-def run_ok(*args: str) -> Result:
-    result = run(*args)
-    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
-    return result
-
-
-def run_json(*args: str) -> Any:
-    return json.loads(run_ok(*args, "--json").stdout)
-
-
-def assert_clean_failure(result: Result, message: str) -> None:
-    assert result.exit_code == 1, (result.stdout, result.stderr)
-    assert result.stderr.strip() == f"Error: {message}"
-    assert "Traceback" not in result.output
 
 
 # --- workspaces and REST API keys ---------------------------------------------------------

@@ -8,8 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from tests.seed_cohorts import seed_data_points, seeding
 from tests.support import ADMIN_HEADERS, Api, Integration, WorkspaceHandle, bearer
+from tests.support.seeds import seed_data_points, seeding
 
 DAY_MESSAGE = "{} must be a date written YYYY-MM-DD"
 

@@ -5,9 +5,9 @@ import time
 import pytest
 from sqlalchemy import Engine
 
-from tests.journal_support import api_with, create_fault, faults, journal, latest_entry
-from tests.partner_support import adds, changes_body, message, post, users_path
 from tests.support import ADMIN_HEADERS, Api
+from tests.support.journal import api_with, create_fault, faults, journal, latest_entry
+from tests.support.partner import adds, changes_body, message, post_partner, users_path
 
 MESSAGES = {
     423: "Resource locked",
@@ -180,4 +180,4 @@ def test_a_fault_matches_the_cohort_of_a_body_too_large_to_keep(api: Api) -> Non
     integration = api.integration()
     create_fault(api, status=503, cohort_id="c1")
     big = {**changes_body(integration, "c1", []), "p": "x" * 200_000}
-    assert post(api, users_path(integration), big).status_code == 503
+    assert post_partner(api, users_path(integration), big).status_code == 503

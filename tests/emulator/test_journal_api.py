@@ -7,18 +7,18 @@ import pytest
 from sqlalchemy import Engine
 
 from kohorte.api.body_limit import MAX_BODY_BYTES
-from tests.journal_support import api_with, journal, latest_entry
-from tests.partner_support import (
+from tests.support import ADMIN_HEADERS, Api
+from tests.support.journal import api_with, journal, latest_entry
+from tests.support.partner import (
     COHORT_ID_MESSAGE,
     adds,
     changes_body,
     cohorts_path,
     message,
     name_body,
-    post,
+    post_partner,
     users_path,
 )
-from tests.support import ADMIN_HEADERS, Api
 
 MASK = "***"
 
@@ -52,7 +52,7 @@ def test_a_success_is_recorded_with_its_answer_and_secrets_masked(api: Api) -> N
 
 def test_a_400_is_recorded(api: Api) -> None:
     integration = api.integration()
-    response = post(api, users_path(integration), changes_body(integration, 7, []))
+    response = post_partner(api, users_path(integration), changes_body(integration, 7, []))
     assert response.status_code == 400
     entry = latest_entry(api)
     assert (entry["status"], entry["cohort_id"]) == (400, None)
@@ -73,8 +73,8 @@ def test_each_401_is_recorded_without_naming_a_workspace_it_did_not_reach(api: A
     integration = api.integration()
     bad_key = {**changes_body(integration, "c1", []), "partner_api_key": "wrong-partner-key"}
     bad_secret = {**changes_body(integration, "c1", []), "client_secret": "wrong-secret-value"}
-    assert post(api, users_path(integration), bad_key).status_code == 401
-    assert post(api, users_path(integration), bad_secret).status_code == 401
+    assert post_partner(api, users_path(integration), bad_key).status_code == 401
+    assert post_partner(api, users_path(integration), bad_secret).status_code == 401
     second, first = journal(api)
     assert first["response"] == {"message": "Invalid Partner API key"}
     assert second["response"] == {"message": "Invalid client secret"}
@@ -89,7 +89,7 @@ def test_the_401_that_echoes_the_client_secret_is_masked(api: Api) -> None:
     mixpanel = api.integration(amplitude.workspace, partner="mixpanel")
     # mixpanel's partner key with amplitude's data import key: the message echoes the secret.
     body = {**changes_body(amplitude, "c1", []), "partner_api_key": mixpanel.partner.api_key}
-    response = post(api, f"/partners/{mixpanel.partner.name}/cohorts/users", body)
+    response = post_partner(api, f"/partners/{mixpanel.partner.name}/cohorts/users", body)
     assert response.status_code == 401
     assert amplitude.client_secret in message(response)  # the caller sees its own secret
     entry = latest_entry(api)
@@ -105,7 +105,7 @@ def test_a_secret_also_sent_elsewhere_in_the_body_is_masked_there_too(api: Api) 
     secret = integration.client_secret
     body = name_body(integration, name=f"cohort of {secret}", cohort_id="c1")
     body["extra"] = {f"key-{secret}": [integration.partner.api_key]}
-    assert post(api, cohorts_path(integration), body).status_code == 201
+    assert post_partner(api, cohorts_path(integration), body).status_code == 201
     entry = latest_entry(api)
     assert entry["request"]["name"] == f"cohort of {MASK}"
     assert entry["request"]["extra"] == {f"key-{MASK}": [MASK]}
@@ -115,7 +115,7 @@ def test_a_secret_also_sent_elsewhere_in_the_body_is_masked_there_too(api: Api) 
 def test_a_413_is_recorded(api: Api) -> None:
     integration = api.integration()
     padding = "x" * (MAX_BODY_BYTES + 10)
-    response = post(
+    response = post_partner(
         api, users_path(integration), {**changes_body(integration, "c1", []), "p": padding}
     )
     assert response.status_code == 413
@@ -127,7 +127,9 @@ def test_a_413_is_recorded(api: Api) -> None:
 def test_a_body_over_128_kib_is_kept_cut(api: Api) -> None:
     integration = api.integration()
     ids = [f"user-{n:06d}-{'y' * 150}" for n in range(1000)]
-    response = post(api, users_path(integration), changes_body(integration, "big", [adds(*ids)]))
+    response = post_partner(
+        api, users_path(integration), changes_body(integration, "big", [adds(*ids)])
+    )
     assert response.status_code == 201
     entry = latest_entry(api)
     assert (entry["request"], entry["request_truncated"]) == (None, True)
@@ -203,7 +205,7 @@ def test_off_control_api_hides_the_routes_and_records_nothing(
 
 def test_a_cohort_id_that_is_not_valid_text_is_recorded_as_none(api: Api) -> None:
     integration = api.integration()
-    response = post(api, users_path(integration), changes_body(integration, "\ud800", []))
+    response = post_partner(api, users_path(integration), changes_body(integration, "\ud800", []))
     assert response.status_code == 400
     entry = latest_entry(api)
     assert (entry["status"], entry["cohort_id"]) == (400, None)

@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.journal_support import journal, journal_page
-from tests.partner_support import changes_body, post, users_path
 from tests.support import ADMIN_HEADERS, Api, Integration
+from tests.support.journal import journal, journal_page
+from tests.support.partner import changes_body, post_partner, users_path
 
 
 @pytest.fixture
@@ -17,7 +17,7 @@ def two(api: Api) -> tuple[Integration, Integration]:
     for integration in (first, second):
         api.synced(integration, "c1")
         api.synced(integration, "c2")
-    assert post(api, users_path(first), changes_body(first, None, [])).status_code == 400
+    assert post_partner(api, users_path(first), changes_body(first, None, [])).status_code == 400
     return first, second
 
 

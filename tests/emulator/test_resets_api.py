@@ -6,10 +6,10 @@ from sqlalchemy import Engine
 
 from kohorte.api.app import create_app
 from kohorte.settings import Settings
-from tests.partner_support import cohort_ids, data_points
-from tests.resets_support import admin_listing, emulator_rows, filled_integration
 from tests.support import ADMIN_HEADERS, Api, Integration, bearer
-from tests.users_helpers import exported
+from tests.support.partner import cohort_ids, data_points
+from tests.support.resets import admin_listing, emulator_rows, filled_integration
+from tests.support.users import exported
 
 EMPTY = {"journal_entries": 0, "unmatched_identifiers": 0, "faults": 0}
 

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import Engine
 
 from kohorte.seed.loader import SeedError
-from tests.seed_support import REST_KEY, apply, example, store_rows, write_seed
 from tests.support import ADMIN_HEADERS, Api
+from tests.support.seed_files import REST_KEY, apply, example, store_rows, write_seed
 
 Mutation = Callable[[dict[str, Any]], None]
 

@@ -9,8 +9,9 @@ from sqlalchemy import Engine, select
 from kohorte.api.app import create_app
 from kohorte.settings import Settings
 from kohorte.store.models import DataImportKey, PartnerApiKey, RestApiKey
-from tests.resets_support import admin_listing
-from tests.seed_support import (
+from tests.support import ADMIN_HEADERS, Api, Integration, PartnerHandle, WorkspaceHandle
+from tests.support.resets import admin_listing
+from tests.support.seed_files import (
     DATA_IMPORT_KEY,
     PARTNER_KEY,
     REST_KEY,
@@ -19,7 +20,6 @@ from tests.seed_support import (
     store_rows,
     write_seed,
 )
-from tests.support import ADMIN_HEADERS, Api, Integration, PartnerHandle, WorkspaceHandle
 
 DEMO = WorkspaceHandle("demo", REST_KEY)
 SEEDED = Integration(DEMO, PartnerHandle("amplitude", PARTNER_KEY), DATA_IMPORT_KEY)
@@ -75,7 +75,7 @@ def test_applying_the_same_file_again_changes_nothing(
 
 
 def test_the_json_twin_seeds_the_same(api: Api, engine: Engine, tmp_path: Path) -> None:
-    apply(engine, Path(__file__).resolve().parent.parent / "examples" / "seed.json")
+    apply(engine, Path(__file__).resolve().parents[2] / "examples" / "seed.json")
     assert api.cohort(SEEDED, "power-users")["size"] == 2
 
 

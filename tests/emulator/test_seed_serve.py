@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 
 from kohorte.store.database import create_store_engine
 from kohorte.store.models import Workspace
-from tests.resets_support import admin_listing
-from tests.seed_support import (
+from tests.support import Integration, PartnerHandle, WorkspaceHandle
+from tests.support.resets import admin_listing
+from tests.support.seed_files import (
     DATA_IMPORT_KEY,
     PARTNER_KEY,
     REST_KEY,
@@ -21,10 +22,9 @@ from tests.seed_support import (
     start_serve,
     write_seed,
 )
-from tests.server_process import STOP_TIMEOUT_S, stop_server
-from tests.support import Integration, PartnerHandle, WorkspaceHandle
+from tests.support.servers import STOP_TIMEOUT_S, stop_server
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SEEDED = Integration(
     WorkspaceHandle("demo", REST_KEY), PartnerHandle("amplitude", PARTNER_KEY), DATA_IMPORT_KEY
 )

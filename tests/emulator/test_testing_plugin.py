@@ -13,7 +13,7 @@ import httpx
 
 from kohorte.testing import KohorteServer
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def remove_alice(kohorte: KohorteServer) -> httpx.Response:

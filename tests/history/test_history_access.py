@@ -8,10 +8,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kohorte.domain.permissions import Permission
-from tests.partner_support import adds, message
-from tests.segments_support import create_segment, leaf
 from tests.support import ADMIN_HEADERS, Api, bearer, cohort_history_path, event_summary, instant
-from tests.users_helpers import user
+from tests.support.partner import adds, message
+from tests.support.segments import create_segment, leaf
+from tests.support.users import user
 
 # --- workspaces ------------------------------------------------------------------------------
 

@@ -7,20 +7,15 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.partner_support import adds, message, removes
-from tests.support import Api, WorkspaceHandle, event_summary, instant
-from tests.users_helpers import alias, exported, post, user
+from tests.support import Api, event_summary, instant
+from tests.support.partner import adds, message, removes
+from tests.support.users import alias, exported, identify, post_users, user
 
 EVENT_FIELDS = {"partner", "cohort_id", "event", "at", "cause"}
 
 
 def at(event: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(event["at"])
-
-
-def identify(client: TestClient, workspace: WorkspaceHandle, **body: Any) -> None:
-    response = post(client, workspace, "/users/identify", {"aliases_to_identify": [], **body})
-    assert response.status_code == 201, response.text
 
 
 # --- events of partner syncs -----------------------------------------------------------------
@@ -132,7 +127,10 @@ def test_identify_merge_gives_the_kept_user_merge_events(client: TestClient, api
     api.synced(integration, "anon", {"device_ids": ["phone"]})
     before = instant()
     identify(
-        client, workspace, devices_to_identify=[{"external_id": "alice", "device_id": "phone"}]
+        client,
+        workspace,
+        aliases_to_identify=[],
+        devices_to_identify=[{"external_id": "alice", "device_id": "phone"}],
     )
     after = instant()
     events = api.user_history(workspace, external_id="alice")
@@ -199,7 +197,10 @@ def test_merge_into_a_user_who_left_the_cohort_opens_a_new_stay(
     api.synced(integration, "c1", {"device_ids": ["laptop"]})
     instant()
     identify(
-        client, workspace, devices_to_identify=[{"external_id": "dave", "device_id": "laptop"}]
+        client,
+        workspace,
+        aliases_to_identify=[],
+        devices_to_identify=[{"external_id": "dave", "device_id": "laptop"}],
     )
     events = api.user_history(workspace, external_id="dave")
     assert event_summary(events) == [
@@ -222,7 +223,12 @@ def test_identifying_with_a_new_external_id_keeps_the_users_own_history(
     api.add_devices(workspace, [{"device_id": "watch"}])
     api.synced(integration, "c1", {"device_ids": ["watch"]})
     events = api.user_history(workspace, device_id="watch")
-    identify(client, workspace, devices_to_identify=[{"external_id": "erin", "device_id": "watch"}])
+    identify(
+        client,
+        workspace,
+        aliases_to_identify=[],
+        devices_to_identify=[{"external_id": "erin", "device_id": "watch"}],
+    )
     assert api.user_history(workspace, external_id="erin") == events
     assert event_summary(events) == [("amplitude", "c1", "entered", "partner_sync")]
 
@@ -240,7 +246,7 @@ def test_a_deleted_user_leaves_no_history(client: TestClient, api: Api) -> None:
     braze_id = user(client, workspace, "gone")["braze_id"]
     assert api.cohort_today(integration, "c1") == (2, 1, 1)
     assert api.cohort_today(integration, "c2") == (1, 0, 1)
-    response = post(client, workspace, "/users/delete", {"external_ids": ["gone"]})
+    response = post_users(client, workspace, "/users/delete", {"external_ids": ["gone"]})
     assert response.json()["deleted"] == 1
     for identifier in ({"external_id": "gone"}, {"braze_id": braze_id}):
         missing = client.get("/users/cohort-history", params=identifier, headers=workspace.headers)

@@ -8,10 +8,10 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from kohorte.settings import Settings
-from tests.partner_support import adds, message
-from tests.seed_cohorts import days_ago
-from tests.segments_support import create_segment, leaf
 from tests.support import Api, cohort_history_path
+from tests.support.partner import adds, message
+from tests.support.seeds import days_ago
+from tests.support.segments import create_segment, leaf
 
 OFF_THE_CALENDAR = [
     "0001-01-01T00:00:00+01:00",  # before year 1 in UTC

@@ -12,9 +12,9 @@ from sqlalchemy import Engine, func, select
 
 from kohorte.store.membership_history import day_counts
 from kohorte.store.models import Cohort, CohortMembership, User
-from tests.partner_support import adds, removes
-from tests.seed_cohorts import Stay, seed_cohort_stays, seeding
 from tests.support import Api
+from tests.support.partner import adds, removes
+from tests.support.seeds import Stay, seed_cohort_stays, seeding
 
 # A time the store holds that is later than any sync's "now": a concurrent sync's, as seen
 # by a sync that took its time before that one committed. Tomorrow: across a midnight.

@@ -8,9 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from tests.partner_support import adds, message, removes
-from tests.seed_cohorts import Stay, days_ago, seed_cohort_stays, time_on
 from tests.support import Api, Integration, cohort_history_path
+from tests.support.partner import adds, message, removes
+from tests.support.seeds import Stay, days_ago, seed_cohort_stays, time_on
 
 
 def expected_days(stays: list[Stay], first: date, last: date) -> list[dict[str, Any]]:
@@ -43,11 +43,6 @@ SEEDED = [
     Stay("u8", time_on(20, 23, 59)),
     Stay("u9", time_on(35, 1), time_on(29, 0, 30)),
 ]
-
-
-@pytest.fixture
-def integration(api: Api) -> Integration:
-    return api.integration()
 
 
 def test_default_window_is_the_last_30_days_ending_with_todays_size(

@@ -9,9 +9,9 @@ from sqlalchemy import Engine
 
 from kohorte.domain import membership_history
 from kohorte.settings import Settings
-from tests.partner_support import adds, message
-from tests.seed_cohorts import days_ago, seeding
 from tests.support import ADMIN_TOKEN, Api, cohort_history_path
+from tests.support.partner import adds, message
+from tests.support.seeds import days_ago, seeding
 
 
 @pytest.fixture

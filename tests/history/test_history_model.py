@@ -14,9 +14,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.segments_support import create_segment, evaluate, leaf
 from tests.support import Api, Integration, instant
-from tests.users_helpers import alias
+from tests.support.segments import create_segment, evaluate, leaf
+from tests.support.users import alias
 
 POOL = ["u0", "u1", "u2"]
 ANONYMOUS = 3  # device ids d0.. and aliases (label l0..) that syncs and deletes may name

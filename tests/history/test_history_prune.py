@@ -13,9 +13,9 @@ from kohorte.domain import cohort_counters, membership_history
 from kohorte.store import membership_history as store
 from kohorte.store.database import make_session_factory
 from kohorte.store.models import CohortDay, CohortMembership
-from tests.partner_support import adds, removes
-from tests.seed_cohorts import Stay, seed_cohort_stays, seeding
 from tests.support import Api, Integration
+from tests.support.partner import adds, removes
+from tests.support.seeds import Stay, seed_cohort_stays, seeding
 
 OLD = datetime.now(UTC) - timedelta(days=40)
 USERS = 30
@@ -130,8 +130,3 @@ def expected_members() -> set[str]:
         gone.add(f"u{USERS - 1 - round_}")
         members -= gone
     return members
-
-
-@pytest.fixture
-def integration(api: Api) -> Integration:
-    return api.integration()

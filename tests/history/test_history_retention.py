@@ -16,12 +16,11 @@ from kohorte.domain import membership_history
 from kohorte.domain.errors import InvalidInput
 from kohorte.settings import Settings, get_settings
 from kohorte.store.models import CohortMembership
-from tests.partner_support import adds, message, removes
-from tests.seed_cohorts import Stay, days_ago, seed_cohort_stays, seeding, time_on
-from tests.segments_support import create_segment, leaf, read_segment
 from tests.support import ADMIN_TOKEN, Api, Integration, cohort_history_path
-from tests.test_cli import assert_clean_failure, run, run_json
-from tests.test_cli import cli_env as cli_env
+from tests.support.cli import assert_clean_failure, run, run_json
+from tests.support.partner import adds, message, removes
+from tests.support.seeds import Stay, days_ago, seed_cohort_stays, seeding, time_on
+from tests.support.segments import create_segment, leaf, read_segment
 
 KEPT_DAYS = 7
 KEPT_FROM = "membership history is kept from "
@@ -31,11 +30,6 @@ KEPT_FROM = "membership history is kept from "
 def settings(database_url: str) -> Settings:
     """This module's app keeps a week of history."""
     return Settings(database_url=database_url, admin_token=ADMIN_TOKEN, history_days=KEPT_DAYS)
-
-
-@pytest.fixture
-def integration(api: Api) -> Integration:
-    return api.integration()
 
 
 @pytest.fixture

@@ -5,10 +5,10 @@ apart from another) could include a sync the rest misses."""
 import pytest
 from sqlalchemy import Engine
 
-from tests.databases import counting_statements
-from tests.partner_support import adds, removes
-from tests.segments_support import create_segment, leaf
 from tests.support import Api, cohort_history_path, instant
+from tests.support.databases import counting_statements
+from tests.support.partner import adds, removes
+from tests.support.segments import create_segment, leaf
 
 
 def test_cohort_history_reads_size_and_days_in_one_statement(api: Api, engine: Engine) -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.server_process import ServerProcess, start_server, wait_until_ready
 from tests.support import Integration
+from tests.support.servers import ServerProcess, start_server, wait_until_ready
 
 USERS_PER_SYNC = 10
 SYNCS = 300

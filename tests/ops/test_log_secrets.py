@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.ops_support import closed_port
-from tests.server_process import running_servers
 from tests.support import ADMIN_TOKEN, Api, bearer
+from tests.support.ops import closed_port
+from tests.support.servers import running_servers
 
 BODY_MARKER = "body-marker-7f3a"
 pytestmark = pytest.mark.usefixtures("engine")  # the tables are emptied afterwards

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.server_process import ServerProcess, running_servers, stop_server
+from tests.support.servers import ServerProcess, running_servers, stop_server
 
 HEALTH_REQUESTS = 40
 SCRAPES = 6

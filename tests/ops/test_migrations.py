@@ -30,9 +30,9 @@ from kohorte.store.migrate import (
     upgrade_to_head,
 )
 from kohorte.store.models import Base
-from tests.databases import throwaway_postgres_database
+from tests.support.databases import throwaway_postgres_database
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 MODEL_TABLES = set(Base.metadata.tables)
 
 

@@ -14,8 +14,8 @@ from kohorte.api.app import create_app
 from kohorte.settings import Settings
 from kohorte.store.database import create_store_engine
 from kohorte.store.migrate import upgrade_to_head
-from tests.ops_support import closed_port
 from tests.support import ADMIN_HEADERS, ADMIN_TOKEN, Api, bearer
+from tests.support.ops import closed_port
 
 MAX_BODY = 4 * 1024 * 1024
 

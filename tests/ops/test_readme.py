@@ -27,7 +27,7 @@ from kohorte.cli import app as cli_app
 from kohorte.settings import Settings, get_settings
 from kohorte.testing import free_port
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 README = (REPO / "README.md").read_text(encoding="utf-8")
 INSTALL = "python3 -m venv .venv && .venv/bin/pip install -e '.[dev]'"
 CAPTURE = re.compile(r"^(\w+)=\$\((.*)\)$")

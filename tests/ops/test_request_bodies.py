@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.server_process import ServerProcess, running_servers
+from tests.support.servers import ServerProcess, running_servers
 
 BODY_TIMEOUT_S = 1.0
 pytestmark = pytest.mark.usefixtures("engine")  # the tables are emptied afterwards

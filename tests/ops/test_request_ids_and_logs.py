@@ -6,7 +6,6 @@ import logging.config
 import os
 import re
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -24,7 +23,8 @@ import kohorte
 from kohorte.cli import app as cli_app
 from kohorte.logging_setup import logging_config
 from kohorte.settings import get_settings
-from tests.ops_support import closed_port
+from tests.support.ops import closed_port
+from tests.support.servers import serve_command
 
 HEX_ID = re.compile(r"[0-9a-f]{32}")
 COHORT_TEMPLATE = "/cohorts/{partner}/{cohort_id}"
@@ -202,10 +202,6 @@ def test_an_unknown_log_format_is_refused() -> None:
 # --- a served process -----------------------------------------------------------------------
 
 
-def serve_command(port: int) -> list[str]:
-    return [sys.executable, "-m", "kohorte", "serve", "--ephemeral", "--port", str(port)]
-
-
 def wait_until_up(base_url: str) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -223,7 +219,9 @@ def served_with_json_logs(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     port, log_path = closed_port(), tmp_path / "serve.log"
     env = {**os.environ, "KOHORTE_LOG_FORMAT": "json", "PYTHONPATH": SOURCE_ROOT}
     with log_path.open("wb") as log:
-        process = subprocess.Popen(serve_command(port), env=env, stdout=log, stderr=log)
+        process = subprocess.Popen(
+            serve_command("--ephemeral", "--port", str(port)), env=env, stdout=log, stderr=log
+        )
     try:
         wait_until_up(f"http://127.0.0.1:{port}")
         yield f"http://127.0.0.1:{port}", log_path

@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
-from tests.partner_support import adds, cohort_or_none, message, removes
-from tests.server_process import (
+from tests.support import ADMIN_HEADERS, Api, Integration, PartnerHandle
+from tests.support.partner import adds, cohort_or_none, message, removes
+from tests.support.servers import (
     ServerProcess,
     import_users,
     requires_postgres,
     servers_on_a_throwaway_database,
 )
-from tests.support import ADMIN_HEADERS, Api, Integration, PartnerHandle
 
 pytestmark = requires_postgres
 

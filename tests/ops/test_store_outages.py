@@ -23,15 +23,15 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from tests.ops_support import closed_port
-from tests.server_process import (
+from tests.support import ADMIN_HEADERS
+from tests.support.ops import closed_port
+from tests.support.servers import (
     ServerProcess,
     postgres_server_url,
     start_server,
     stop_server,
     wait_until_ready,
 )
-from tests.support import ADMIN_HEADERS
 
 INITDB = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
 # The contract's bound, plus what a loaded two-core machine adds to an HTTP round trip.

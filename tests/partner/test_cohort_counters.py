@@ -11,8 +11,8 @@ from kohorte.domain import cohort_counters
 from kohorte.settings import Settings
 from kohorte.store.database import make_session_factory
 from kohorte.store.models import CohortCounterDelta
-from tests.partner_support import adds, data_points, removes
 from tests.support import Api, Integration
+from tests.support.partner import adds, data_points, removes
 
 
 def pending(engine: Engine) -> int:

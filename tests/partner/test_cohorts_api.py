@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from kohorte.domain.pagination import encode_cursor
 from tests.support import ADMIN_HEADERS, Api, Integration, bearer
+from tests.support.partner import sync
 
 COHORT_FIELDS = {
     "partner",
@@ -37,15 +38,11 @@ def members_path(cohort_id: str, partner: str = "amplitude") -> str:
     return detail_path(cohort_id, partner) + "/users"
 
 
-def sync(api: Api, integration: Integration, cohort_id: str, changes: list[dict[str, Any]]) -> Any:
-    return api.expect(api.sync(integration, cohort_id, changes), 201)
-
-
 def fill(api: Api, integration: Integration, cohort_id: str, external_ids: list[str]) -> None:
     """Users with these external ids, created in this order, all added to the cohort."""
     api.track(integration.workspace, *external_ids)
     for start in range(0, len(external_ids), 1000):
-        sync(api, integration, cohort_id, [{"user_ids": external_ids[start : start + 1000]}])
+        sync(api, integration, [{"user_ids": external_ids[start : start + 1000]}], cohort_id)
 
 
 def names(count: int, prefix: str = "u") -> list[str]:
@@ -66,7 +63,7 @@ def test_list_shows_every_cohort_with_its_fields(
     mixpanel = api.integration(amplitude.workspace, "mixpanel")
     api.expect(api.name_cohort(amplitude, "a", "Buyers", "2024-01-21T19:20:30+05:00"), 201)
     fill(api, amplitude, "a", ["x", "y", "z"])
-    sync(api, mixpanel, "m", [{"user_ids": ["nobody"]}])
+    sync(api, mixpanel, [{"user_ids": ["nobody"]}], "m")
     listed = get(client, amplitude, "/cohorts").json()["cohorts"]
     assert [set(cohort) for cohort in listed] == [COHORT_FIELDS, COHORT_FIELDS]
     named, unnamed = listed
@@ -138,8 +135,8 @@ def test_detail_adds_the_twenty_newest_accepted_non_empty_syncs(
     api.track(amplitude.workspace, "member")
     for k in range(25):
         ghosts = [f"ghost-{k}-{n}" for n in range(k)]
-        sync(api, amplitude, "c", [{"user_ids": ["member", *ghosts], "should_remove": k % 2 == 1}])
-        sync(api, amplitude, "c", [])  # a credentials check, not a sync
+        sync(api, amplitude, [{"user_ids": ["member", *ghosts], "should_remove": k % 2 == 1}], "c")
+        sync(api, amplitude, [], "c")  # a credentials check, not a sync
         rejected = api.sync(amplitude, "c", [{"user_ids": "member"}])
         assert rejected.status_code == 400
     body = get(client, amplitude, "/cohorts/amplitude/c").json()
@@ -227,7 +224,7 @@ def test_members_are_listed_as_users(api: Api, client: TestClient, amplitude: In
         workspace, [{"external_id": "ext-1", "alias_name": "a@x.io", "alias_label": "email"}]
     )
     api.add_devices(workspace, [{"device_id": "dev-1"}])
-    sync(api, amplitude, "c", [{"device_ids": ["dev-1"]}, {"user_ids": ["ext-1"]}])
+    sync(api, amplitude, [{"device_ids": ["dev-1"]}, {"user_ids": ["ext-1"]}], "c")
     body = get(client, amplitude, "/cohorts/amplitude/c/users").json()
     assert body["next_cursor"] is None
     identified, anonymous = body["users"]
@@ -242,7 +239,7 @@ def test_an_empty_cohort_has_one_empty_page(
     api: Api, client: TestClient, amplitude: Integration
 ) -> None:
     fill(api, amplitude, "c", ["x"])
-    sync(api, amplitude, "c", [{"user_ids": ["x"], "should_remove": True}])
+    sync(api, amplitude, [{"user_ids": ["x"], "should_remove": True}], "c")
     assert get(client, amplitude, "/cohorts/amplitude/c/users").json() == {
         "users": [],
         "next_cursor": None,
@@ -334,7 +331,7 @@ def test_members_present_throughout_a_walk_are_returned_exactly_once_despite_cha
             {"user_ids": joining[:2]},
             {"user_ids": ahead + behind, "should_remove": True},
         ]
-        sync(api, amplitude, "c", changes)
+        sync(api, amplitude, changes, "c")
         joining = joining[2:]
     assert len(seen) == len(set(seen)), "a member was returned twice"
     assert set(names(30)) - left_unseen - left_seen <= set(seen)

@@ -22,14 +22,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.server_process import (
+from tests.support import Integration
+from tests.support.servers import (
     REQUEST_TIMEOUT_S,
     ServerProcess,
     import_users,
     requires_postgres,
     servers_on_a_throwaway_database,
 )
-from tests.support import Integration
 
 pytestmark = requires_postgres
 

@@ -1,7 +1,7 @@
 """A transaction that loses to a concurrent one is run again: the client sees its success once.
 
 The losing statement is simulated (a deadlock error raised by the sync log write), so the rule
-is checked on both stores; tests/test_contention.py shows real contention on PostgreSQL.
+is checked on both stores; tests/partner/test_contention.py shows real contention on PostgreSQL.
 """
 
 from collections.abc import Callable
@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from kohorte.store.cohort_import import sync as sync_store
-from tests.partner_support import adds, cohort_or_none
 from tests.support import Api, Integration
+from tests.support.partner import adds, cohort_or_none, integration_with_users
 
 
 def failing(times: int, error: Exception, real: Callable[..., Any]) -> Callable[..., Any]:
@@ -31,9 +31,7 @@ def failing(times: int, error: Exception, real: Callable[..., Any]) -> Callable[
 
 @pytest.fixture
 def integration(api: Api) -> Integration:
-    integration = api.integration()
-    api.track(integration.workspace, "u1", "u2")
-    return integration
+    return integration_with_users(api, "u1", "u2")
 
 
 def remaining(response: Any) -> int:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from kohorte.domain.cohort_import import matcher
 from kohorte.domain.cohort_import.requests import Change, IdKind
 from kohorte.store.models import User
-from tests.seed import seed_user, seed_users_bulk, seed_workspace
+from tests.support.seeds import seed_user, seed_users_bulk, seed_workspace
 
 Identifier = tuple[IdKind, Any]
 

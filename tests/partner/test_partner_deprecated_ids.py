@@ -6,7 +6,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.support import Api, Integration
-from tests.users_helpers import post
+from tests.support.users import post_users
 
 
 def renamed(api: Api, client: TestClient, *cohort_ids: str) -> Integration:
@@ -15,7 +15,8 @@ def renamed(api: Api, client: TestClient, *cohort_ids: str) -> Integration:
     api.track(integration.workspace, "old", "other")
     body = {"external_id_renames": [{"current_external_id": "old", "new_external_id": "new"}]}
     assert (
-        post(client, integration.workspace, "/users/external_ids/rename", body).status_code == 201
+        post_users(client, integration.workspace, "/users/external_ids/rename", body).status_code
+        == 201
     )
     for cohort_id in cohort_ids:
         api.expect(api.name_cohort(integration, cohort_id), 201)
@@ -24,7 +25,7 @@ def renamed(api: Api, client: TestClient, *cohort_ids: str) -> Integration:
 
 def remove_old(client: TestClient, integration: Integration) -> None:
     body = {"external_ids": ["old"]}
-    response = post(client, integration.workspace, "/users/external_ids/remove", body)
+    response = post_users(client, integration.workspace, "/users/external_ids/remove", body)
     assert response.json()["removed_ids"] == ["old"]
 
 

@@ -5,7 +5,8 @@ from typing import Any
 
 import pytest
 
-from tests.partner_support import (
+from tests.support import Api, Integration
+from tests.support.partner import (
     CHANGES_MESSAGE,
     COHORT_ID_MESSAGE,
     CREATED_AT_MESSAGE,
@@ -15,12 +16,12 @@ from tests.partner_support import (
     cohort_ids,
     cohort_or_none,
     cohorts_path,
+    integration_with_users,
     message,
     name_body,
-    post,
+    post_partner,
     users_path,
 )
-from tests.support import Api, Integration
 
 MISSING = object()
 BAD_COHORT_IDS: list[Any] = [
@@ -69,9 +70,7 @@ BAD_CHANGES: list[Any] = [
 
 @pytest.fixture
 def integration(api: Api) -> Integration:
-    integration = api.integration()
-    api.track(integration.workspace, "u1", "u2")
-    return integration
+    return integration_with_users(api, "u1", "u2")
 
 
 def with_field(body: dict[str, Any], field: str, value: Any) -> dict[str, Any]:
@@ -89,7 +88,7 @@ def test_cohort_id_must_be_a_valid_string(
     )
     named = with_field(name_body(integration), "cohort_id", cohort_id)
     for path, body in ((users_path(integration), sync), (cohorts_path(integration), named)):
-        response = post(api, path, body)
+        response = post_partner(api, path, body)
         assert response.status_code == 400
         assert response.json() == {"message": COHORT_ID_MESSAGE}
 
@@ -97,32 +96,36 @@ def test_cohort_id_must_be_a_valid_string(
 def test_cohort_id_up_to_1000_bytes(api: Api, integration: Integration) -> None:
     longest = "é" * 500
     assert (
-        post(api, cohorts_path(integration), name_body(integration, cohort_id=longest)).status_code
+        post_partner(
+            api, cohorts_path(integration), name_body(integration, cohort_id=longest)
+        ).status_code
         == 201
     )
     assert cohort_ids(api, integration) == [longest]
     too_long = "é" * 500 + "a"
-    response = post(api, cohorts_path(integration), name_body(integration, cohort_id=too_long))
+    response = post_partner(
+        api, cohorts_path(integration), name_body(integration, cohort_id=too_long)
+    )
     assert message(response) == COHORT_ID_MESSAGE
 
 
 @pytest.mark.parametrize("changes", BAD_CHANGES)
 def test_malformed_cohort_changes(api: Api, integration: Integration, changes: Any) -> None:
     body = with_field(changes_body(integration, "c1", []), "cohort_changes", changes)
-    response = post(api, users_path(integration), body)
+    response = post_partner(api, users_path(integration), body)
     assert response.status_code == 400
     assert response.json() == {"message": CHANGES_MESSAGE}
     assert cohort_or_none(api, integration, "c1") is None
 
 
 def test_cohort_id_is_checked_before_cohort_changes(api: Api, integration: Integration) -> None:
-    response = post(api, users_path(integration), changes_body(integration, "", None))
+    response = post_partner(api, users_path(integration), changes_body(integration, "", None))
     assert message(response) == COHORT_ID_MESSAGE
 
 
 def test_shape_is_checked_before_the_limit(api: Api, integration: Integration) -> None:
     changes = [{"user_ids": [f"u{n}" for n in range(1001)]}, {"user_ids": [1]}]
-    response = post(api, users_path(integration), changes_body(integration, "c1", changes))
+    response = post_partner(api, users_path(integration), changes_body(integration, "c1", changes))
     assert message(response) == CHANGES_MESSAGE
 
 
@@ -135,7 +138,7 @@ def test_change_objects_accept_any_of_the_keys_and_ignore_others(
         {"aliases": [{"alias_name": "n", "alias_label": "l", "extra": 1}]},
         {"user_ids": [], "device_ids": [], "aliases": [], "should_remove": False, "note": "x"},
     ]
-    response = post(api, users_path(integration), changes_body(integration, "c1", changes))
+    response = post_partner(api, users_path(integration), changes_body(integration, "c1", changes))
     assert response.status_code == 201
     assert response.json() == {"message": "success", "added": 1, "removed": 0, "unmatched": 1}
 
@@ -151,7 +154,9 @@ def thousand_mixed() -> list[dict[str, Any]]:
 def test_exactly_1000_identifiers_over_all_objects_and_kinds(
     api: Api, integration: Integration
 ) -> None:
-    response = post(api, users_path(integration), changes_body(integration, "c1", thousand_mixed()))
+    response = post_partner(
+        api, users_path(integration), changes_body(integration, "c1", thousand_mixed())
+    )
     assert response.status_code == 201
     assert response.json()["unmatched"] == 1000
 
@@ -169,7 +174,7 @@ def test_1001_identifiers_are_refused(
     api: Api, integration: Integration, extra: dict[str, Any]
 ) -> None:
     changes = [*thousand_mixed(), extra]
-    response = post(api, users_path(integration), changes_body(integration, "c1", changes))
+    response = post_partner(api, users_path(integration), changes_body(integration, "c1", changes))
     assert response.status_code == 400
     assert response.json() == {"message": LIMIT_MESSAGE}
     assert cohort_or_none(api, integration, "c1") is None
@@ -177,7 +182,7 @@ def test_1001_identifiers_are_refused(
 
 def test_duplicates_count_towards_the_limit(api: Api, integration: Integration) -> None:
     changes = [{"user_ids": ["u1"] * 1001}]
-    response = post(api, users_path(integration), changes_body(integration, "c1", changes))
+    response = post_partner(api, users_path(integration), changes_body(integration, "c1", changes))
     assert message(response) == LIMIT_MESSAGE
 
 
@@ -186,7 +191,7 @@ def test_duplicates_count_towards_the_limit(api: Api, integration: Integration) 
 )
 def test_name_must_be_a_non_empty_string(api: Api, integration: Integration, name: Any) -> None:
     body = with_field(name_body(integration), "name", name)
-    response = post(api, cohorts_path(integration), body)
+    response = post_partner(api, cohorts_path(integration), body)
     assert response.status_code == 400
     assert response.json() == {"message": NAME_MESSAGE}
     assert cohort_or_none(api, integration, "c1") is None
@@ -208,7 +213,7 @@ def test_name_must_be_a_non_empty_string(api: Api, integration: Integration, nam
 )
 def test_created_at_must_be_iso_8601(api: Api, integration: Integration, created_at: Any) -> None:
     body = with_field(name_body(integration), "created_at", created_at)
-    response = post(api, cohorts_path(integration), body)
+    response = post_partner(api, cohorts_path(integration), body)
     assert response.status_code == 400
     assert response.json() == {"message": CREATED_AT_MESSAGE}
     assert cohort_or_none(api, integration, "c1") is None
@@ -217,9 +222,12 @@ def test_created_at_must_be_iso_8601(api: Api, integration: Integration, created
 def test_naming_fields_are_checked_in_table_order(api: Api, integration: Integration) -> None:
     path = cohorts_path(integration)
     everything_wrong = name_body(integration, cohort_id=1, name="", created_at="x")
-    assert message(post(api, path, everything_wrong)) == COHORT_ID_MESSAGE
-    assert message(post(api, path, {**everything_wrong, "cohort_id": "c1"})) == NAME_MESSAGE
-    assert message(post(api, path, name_body(integration, created_at="x"))) == CREATED_AT_MESSAGE
+    assert message(post_partner(api, path, everything_wrong)) == COHORT_ID_MESSAGE
+    assert message(post_partner(api, path, {**everything_wrong, "cohort_id": "c1"})) == NAME_MESSAGE
+    assert (
+        message(post_partner(api, path, name_body(integration, created_at="x")))
+        == CREATED_AT_MESSAGE
+    )
 
 
 @pytest.mark.parametrize(
@@ -236,7 +244,9 @@ def test_created_at_is_stored_in_utc(
     api: Api, integration: Integration, sent: str, stored: str
 ) -> None:
     assert (
-        post(api, cohorts_path(integration), name_body(integration, created_at=sent)).status_code
+        post_partner(
+            api, cohorts_path(integration), name_body(integration, created_at=sent)
+        ).status_code
         == 201
     )
     assert cohort_or_none(api, integration, "c1")["created_at"] == stored
@@ -244,4 +254,4 @@ def test_created_at_is_stored_in_utc(
 
 def test_sync_ignores_naming_fields(api: Api, integration: Integration) -> None:
     body = {**changes_body(integration, "c1", [{"user_ids": ["u1"]}]), "name": 5, "created_at": "x"}
-    assert post(api, users_path(integration), body).status_code == 201
+    assert post_partner(api, users_path(integration), body).status_code == 201

@@ -6,8 +6,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.partner_support import cohorts_path, users_path
 from tests.support import Api, Integration
+from tests.support.partner import cohorts_path, users_path
 
 # Lone surrogates and NUL included: clients can send both as JSON escapes.
 texts = st.one_of(

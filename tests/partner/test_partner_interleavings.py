@@ -19,8 +19,7 @@ from kohorte.domain.users import deletion, identify
 from kohorte.domain.users.identify_requests import DeviceToIdentify, IdentifyRequest
 from kohorte.store.database import make_session_factory
 from kohorte.store.models import Cohort, Workspace
-from tests.seed import seed_partner, seed_user, seed_workspace
-from tests.seed_cohorts import member_ids
+from tests.support.seeds import member_ids, seed_partner, seed_user, seed_workspace
 
 WAIT = 0.5  # long enough for a thread that is not blocked to finish its few statements
 

@@ -19,7 +19,7 @@ from kohorte.store.database import make_session_factory
 from kohorte.store.models import Cohort, CohortMembership
 from kohorte.store.types import utcnow
 from kohorte.store.usage import data_point_counts
-from tests.seed import seed_partner, seed_user, seed_users_bulk, seed_workspace
+from tests.support.seeds import seed_partner, seed_user, seed_users_bulk, seed_workspace
 
 TODAY = (utcnow().date(), utcnow().date())
 

@@ -6,10 +6,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from tests.databases import counting_statements
-from tests.seed import seed_user, seed_users_bulk
-from tests.seed_cohorts import seeding
 from tests.support import Api
+from tests.support.databases import counting_statements
+from tests.support.seeds import seed_user, seed_users_bulk, seeding
 
 # Admission (credentials, rate-limit count) and the sync (lock, cohort, three lookups, enter,
 # leave, sync log, counter delta), with room for the transaction statements of each store.

@@ -5,7 +5,8 @@ from typing import Any
 
 import pytest
 
-from tests.partner_support import (
+from tests.support import Api, Integration
+from tests.support.partner import (
     CHANGES_MESSAGE,
     adds,
     changes_body,
@@ -13,26 +14,19 @@ from tests.partner_support import (
     cohort_or_none,
     cohorts_path,
     data_points,
+    integration_with_users,
     message,
     name_body,
-    post,
+    post_partner,
     removes,
+    sync,
     users_path,
 )
-from tests.support import Api, Integration
 
 
 @pytest.fixture
 def integration(api: Api) -> Integration:
-    integration = api.integration()
-    api.track(integration.workspace, "u1", "u2", "u3")
-    return integration
-
-
-def sync(
-    api: Api, integration: Integration, changes: list[dict[str, Any]], cohort: str = "c1"
-) -> Any:
-    return api.expect(api.sync(integration, cohort, changes), 201)
+    return integration_with_users(api, "u1", "u2", "u3")
 
 
 def counts(added: int, removed: int, unmatched: int) -> dict[str, Any]:
@@ -155,7 +149,7 @@ def test_identifiers_the_store_cannot_hold_are_unmatched(
             ]
         },
     ]
-    response = post(api, users_path(integration), changes_body(integration, "c1", changes))
+    response = post_partner(api, users_path(integration), changes_body(integration, "c1", changes))
     assert response.status_code == 201
     assert response.json() == counts(1, 0, 4)
 
@@ -168,11 +162,11 @@ def test_longest_identifier_matches(api: Api, integration: Integration) -> None:
 
 def test_rejected_request_changes_nothing(api: Api, integration: Integration) -> None:
     bad = [adds("u1", "u2"), {"user_ids": [1]}]
-    response = post(api, users_path(integration), changes_body(integration, "c1", bad))
+    response = post_partner(api, users_path(integration), changes_body(integration, "c1", bad))
     assert message(response) == CHANGES_MESSAGE
     assert cohort_or_none(api, integration, "c1") is None
     sync(api, integration, [adds("u3")])
-    response = post(
+    response = post_partner(
         api,
         users_path(integration),
         changes_body(integration, "c1", [removes("u3"), {"aliases": [{}]}]),
@@ -225,10 +219,10 @@ def test_naming_is_an_idempotent_upsert_keeping_the_first_created_at(
 ) -> None:
     path = cohorts_path(integration)
     first = name_body(integration, name="First", created_at="2024-01-01T00:00:00Z")
-    assert post(api, path, first).json() == {"message": "success"}
-    assert post(api, path, first).status_code == 201
+    assert post_partner(api, path, first).json() == {"message": "success"}
+    assert post_partner(api, path, first).status_code == 201
     renamed = name_body(integration, name="Second", created_at="2025-06-01T00:00:00Z")
-    assert post(api, path, renamed).status_code == 201
+    assert post_partner(api, path, renamed).status_code == 201
     cohort = api.cohort(integration, "c1")
     assert (cohort["name"], cohort["created_at"]) == ("Second", "2024-01-01T00:00:00Z")
     assert cohort_ids(api, integration) == ["c1"]
@@ -238,11 +232,11 @@ def test_renaming_moves_updated_at_and_repeating_does_not(
     api: Api, integration: Integration
 ) -> None:
     path = cohorts_path(integration)
-    post(api, path, name_body(integration, name="A"))
+    post_partner(api, path, name_body(integration, name="A"))
     created = api.cohort(integration, "c1")["updated_at"]
-    post(api, path, name_body(integration, name="A"))
+    post_partner(api, path, name_body(integration, name="A"))
     assert api.cohort(integration, "c1")["updated_at"] == created
-    post(api, path, name_body(integration, name="B"))
+    post_partner(api, path, name_body(integration, name="B"))
     assert api.cohort(integration, "c1")["updated_at"] > created
 
 
@@ -251,7 +245,7 @@ def test_naming_a_cohort_created_by_a_sync_keeps_members_and_created_at(
 ) -> None:
     sync(api, integration, [adds("u1")])
     created_at = api.cohort(integration, "c1")["created_at"]
-    post(api, cohorts_path(integration), name_body(integration, name="Later"))
+    post_partner(api, cohorts_path(integration), name_body(integration, name="Later"))
     cohort = api.cohort(integration, "c1")
     assert (cohort["name"], cohort["created_at"], cohort["size"]) == ("Later", created_at, 1)
 
@@ -273,12 +267,12 @@ def test_naming_a_cohort_created_by_a_sync_keeps_members_and_created_at(
 )
 def test_unusual_cohort_ids(api: Api, integration: Integration, cohort_id: str) -> None:
     assert (
-        post(
+        post_partner(
             api, cohorts_path(integration), name_body(integration, cohort_id=cohort_id)
         ).status_code
         == 201
     )
-    assert sync(api, integration, [adds("u1")], cohort=cohort_id) == counts(1, 0, 0)
+    assert sync(api, integration, [adds("u1")], cohort_id=cohort_id) == counts(1, 0, 0)
     assert cohort_ids(api, integration) == [cohort_id]
     assert api.cohort(integration, cohort_id)["name"] == "Power users"
 
@@ -317,7 +311,7 @@ def test_data_points_count_applied_adds_and_removes(api: Api, integration: Integ
 
 
 def test_rejected_requests_count_no_data_points(api: Api, integration: Integration) -> None:
-    post(
+    post_partner(
         api,
         users_path(integration),
         changes_body(integration, "c1", [adds("u1"), {"user_ids": [2]}]),

@@ -5,23 +5,20 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from typer.testing import CliRunner
 
 from kohorte.cli import app as cli_app
-from kohorte.settings import get_settings
 from tests.support import ADMIN_HEADERS, Api, Integration, PartnerHandle
+from tests.support.cli import cli_environment, runner
 
-runner = CliRunner()
 VENDOR_KEY = "vendor-issued-key-0123456789"
 
 
 @pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, database_url: str, engine: Engine) -> Iterator[None]:
-    monkeypatch.setenv("KOHORTE_DATABASE_URL", database_url)
-    monkeypatch.delenv("KOHORTE_VENDOR_PARTNER_API_KEY", raising=False)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+def vendor_cli_env(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, engine: Engine
+) -> Iterator[None]:
+    with cli_environment(monkeypatch, database_url, unset="KOHORTE_VENDOR_PARTNER_API_KEY"):
+        yield
 
 
 def _syncs_with(api: Api, partner: str, key: str) -> bool:
@@ -30,7 +27,7 @@ def _syncs_with(api: Api, partner: str, key: str) -> bool:
     return api.sync(Integration(workspace, PartnerHandle(partner, key), secret), "c", []).is_success
 
 
-@pytest.mark.usefixtures("cli_env")
+@pytest.mark.usefixtures("vendor_cli_env")
 def test_partners_create_registers_the_given_key(api: Api) -> None:
     result = runner.invoke(
         cli_app, ["partners", "create", "amplitude", "--partner-api-key", VENDOR_KEY]
@@ -44,7 +41,7 @@ def test_partners_create_registers_the_given_key(api: Api) -> None:
     assert "already registered" in again.stderr
 
 
-@pytest.mark.usefixtures("cli_env")
+@pytest.mark.usefixtures("vendor_cli_env")
 def test_partner_keys_create_reads_the_key_from_stdin(api: Api, client: TestClient) -> None:
     api.partner("amplitude")
     args = ["partner-keys", "create", "amplitude", "--partner-api-key", "-"]
@@ -55,7 +52,7 @@ def test_partner_keys_create_reads_the_key_from_stdin(api: Api, client: TestClie
     assert len(listed[0]["api_keys"]) == 2
 
 
-@pytest.mark.usefixtures("cli_env")
+@pytest.mark.usefixtures("vendor_cli_env")
 def test_the_key_may_come_from_the_environment(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KOHORTE_VENDOR_PARTNER_API_KEY", VENDOR_KEY)
     result = runner.invoke(cli_app, ["partners", "create", "amplitude"])
@@ -63,7 +60,7 @@ def test_the_key_may_come_from_the_environment(api: Api, monkeypatch: pytest.Mon
     assert _syncs_with(api, "amplitude", VENDOR_KEY)
 
 
-@pytest.mark.usefixtures("cli_env")
+@pytest.mark.usefixtures("vendor_cli_env")
 def test_a_short_key_fails_cleanly() -> None:
     result = runner.invoke(
         cli_app, ["partners", "create", "amplitude", "--partner-api-key", "short"]

@@ -12,9 +12,9 @@ from kohorte.api.app import create_app
 from kohorte.domain.cohort_import.rate_limit import count_request, window_start
 from kohorte.settings import Settings
 from kohorte.store.models import DataImportKey, RateLimitWindow
-from tests.partner_support import changes_body, message, post, users_path
-from tests.seed import seed_partner, seed_workspace
 from tests.support import ADMIN_TOKEN, Api, Integration
+from tests.support.partner import changes_body, message, post_partner, users_path
+from tests.support.seeds import seed_partner, seed_workspace
 
 HEADERS = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset")
 
@@ -38,7 +38,9 @@ def api_unlimited(database_url: str, engine: Engine) -> Iterator[Api]:
 
 
 def empty_sync(api: Api, integration: Integration) -> int:
-    return post(api, users_path(integration), changes_body(integration, "c1", [])).status_code
+    return post_partner(
+        api, users_path(integration), changes_body(integration, "c1", [])
+    ).status_code
 
 
 def test_fourth_request_in_the_hour_is_limited(api_limit_3: Api) -> None:
@@ -47,12 +49,12 @@ def test_fourth_request_in_the_hour_is_limited(api_limit_3: Api) -> None:
     before = datetime.now(UTC)
     remaining = []
     for _ in range(3):
-        response = post(api, users_path(integration), changes_body(integration, "c1", []))
+        response = post_partner(api, users_path(integration), changes_body(integration, "c1", []))
         assert response.status_code == 201
         assert response.headers["x-ratelimit-limit"] == "3"
         remaining.append(response.headers["x-ratelimit-remaining"])
     assert remaining == ["2", "1", "0"]
-    limited = post(
+    limited = post_partner(
         api, users_path(integration), changes_body(integration, "c1", [{"user_ids": ["u"]}])
     )
     assert limited.status_code == 429
@@ -67,10 +69,12 @@ def test_fourth_request_in_the_hour_is_limited(api_limit_3: Api) -> None:
 def test_rejected_requests_count_and_carry_headers(api_limit_3: Api) -> None:
     api = api_limit_3
     integration = api.integration()
-    bad = post(api, users_path(integration), changes_body(integration, None, []))
+    bad = post_partner(api, users_path(integration), changes_body(integration, None, []))
     assert bad.status_code == 400
     assert bad.headers["x-ratelimit-remaining"] == "2"
-    named = post(api, f"/partners/{integration.partner.name}/cohorts", {**integration.credentials})
+    named = post_partner(
+        api, f"/partners/{integration.partner.name}/cohorts", {**integration.credentials}
+    )
     assert named.status_code == 400
     assert named.headers["x-ratelimit-remaining"] == "1"
     assert empty_sync(api, integration) == 201
@@ -82,7 +86,7 @@ def test_failed_credentials_neither_count_nor_carry_headers(api_limit_3: Api) ->
     integration = api.integration()
     wrong = {**changes_body(integration, "c1", []), "partner_api_key": "nope"}
     for _ in range(5):
-        response = post(api, users_path(integration), wrong)
+        response = post_partner(api, users_path(integration), wrong)
         assert message(response) == "Invalid Partner API key"
         assert not set(HEADERS) & set(response.headers)
     assert empty_sync(api, integration) == 201
@@ -104,17 +108,17 @@ def test_no_headers_when_switched_off(api_unlimited: Api) -> None:
     api = api_unlimited
     integration = api.integration()
     for _ in range(5):
-        response = post(api, users_path(integration), changes_body(integration, "c1", []))
+        response = post_partner(api, users_path(integration), changes_body(integration, "c1", []))
         assert response.status_code == 201
         assert not set(HEADERS) & set(response.headers)
-    bad = post(api, users_path(integration), changes_body(integration, 5, []))
+    bad = post_partner(api, users_path(integration), changes_body(integration, 5, []))
     assert bad.status_code == 400
     assert not set(HEADERS) & set(bad.headers)
 
 
 def test_default_limit_is_sent(api: Api) -> None:
     integration = api.integration()
-    response = post(api, users_path(integration), changes_body(integration, "c1", []))
+    response = post_partner(api, users_path(integration), changes_body(integration, "c1", []))
     assert response.headers["x-ratelimit-limit"] == "250000"
     assert response.headers["x-ratelimit-remaining"] == "249999"
 

@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.partner_support import LIMIT_MESSAGE, message
 from tests.support import Api, Integration
+from tests.support.partner import LIMIT_MESSAGE, message
 
 
 @dataclass(frozen=True)

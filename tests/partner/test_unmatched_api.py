@@ -11,28 +11,16 @@ from sqlalchemy import Engine
 from kohorte.api.app import create_app
 from kohorte.domain.permissions import Permission
 from kohorte.settings import Settings
-from tests.partner_support import adds, changes_body, message, post, users_path
-from tests.support import Api, Integration, instant
-from tests.unmatched_support import all_unmatched, by_value, unmatched_page
-from tests.users_helpers import alias
+from tests.support import Api, instant
+from tests.support.partner import adds, changes_body, message, post_partner, users_path
+from tests.support.unmatched import all_unmatched, by_value, unmatched_page, with_users
+from tests.support.users import alias
 
 FIELDS = {"kind", "value", "reason", "count", "first_seen_at", "last_seen_at"}
 
 
 def seen(identifier: dict[str, Any], field: str = "last_seen_at") -> datetime:
     return datetime.fromisoformat(identifier[field])
-
-
-def with_users(api: Api) -> Integration:
-    """An integration whose workspace holds u1 (alias crm/a1, device d-known) and the
-    anonymous owner of device d-anon."""
-    integration = api.integration()
-    workspace = integration.workspace
-    api.track(workspace, "u1")
-    api.add_aliases(workspace, [{"external_id": "u1", **alias("a1")}])
-    api.add_devices(workspace, [{"device_id": "d-known", "external_id": "u1"}])
-    api.add_devices(workspace, [{"device_id": "d-anon"}])
-    return integration
 
 
 def every_kind(**extra: Any) -> dict[str, Any]:
@@ -136,7 +124,7 @@ def test_identifiers_no_row_can_hold_are_counted_but_not_recorded(api: Api) -> N
     integration = with_users(api)
     unholdable = ["", "nul\x00", "lone\ud800", "x" * 998]
     body = changes_body(integration, "c1", [{"user_ids": [*unholdable, "kept"]}])
-    response = post(api, users_path(integration), body)
+    response = post_partner(api, users_path(integration), body)
     assert api.expect(response, 201)["unmatched"] == 5
     assert [i["value"] for i in all_unmatched(api, integration, "c1")] == ["kept"]
 

@@ -17,14 +17,14 @@ from kohorte.domain.cohort_import.requests import parse_cohort_changes
 from kohorte.settings import Settings
 from kohorte.store import unmatched as ledger_store
 from kohorte.store.database import make_session_factory
-from tests.seed import seed_partner, seed_user, seed_workspace
+from tests.support.seeds import seed_partner, seed_user, seed_workspace
 
 
 def partner_client(session: Session) -> PartnerClient:
     return PartnerClient(seed_workspace(session), seed_partner(session), key_id="unused")
 
 
-def sync(session: Session, client: PartnerClient, limit: int, *user_ids: str) -> Any:
+def sync_service(session: Session, client: PartnerClient, limit: int, *user_ids: str) -> Any:
     body = {"cohort_id": "c1", "cohort_changes": [{"user_ids": list(user_ids)}]}
     return cohort_sync.sync_cohort(session, client, body, unmatched_limit=limit)
 
@@ -40,24 +40,24 @@ def test_the_default_bound_is_the_setting_default() -> None:
 
 def test_a_small_bound_keeps_the_most_recently_seen(session: Session) -> None:
     client = partner_client(session)
-    sync(session, client, 3, "x1", "x2")
-    sync(session, client, 3, "x3")
-    sync(session, client, 3, "x1")  # seen again: now the most recent
-    assert sync(session, client, 3, "x4").unmatched == 1
+    sync_service(session, client, 3, "x1", "x2")
+    sync_service(session, client, 3, "x3")
+    sync_service(session, client, 3, "x1")  # seen again: now the most recent
+    assert sync_service(session, client, 3, "x4").unmatched == 1
     assert ledger(session, client) == ["x4", "x1", "x3"]
 
 
 def test_a_batch_beyond_the_bound_keeps_the_bound(session: Session) -> None:
     client = partner_client(session)
-    sync(session, client, 2, "x1")
-    sync(session, client, 2, "y1", "y2", "y3")
+    sync_service(session, client, 2, "x1")
+    sync_service(session, client, 2, "y1", "y2", "y3")
     assert len(ledger(session, client)) == 2
     assert "x1" not in ledger(session, client)
 
 
 def test_a_bound_of_zero_keeps_nothing(session: Session) -> None:
     client = partner_client(session)
-    assert sync(session, client, 0, "x1", "x2").unmatched == 2
+    assert sync_service(session, client, 0, "x1", "x2").unmatched == 2
     assert ledger(session, client) == []
 
 
@@ -91,17 +91,17 @@ def test_concurrent_syncs_count_every_request_and_keep_the_bound(engine: Engine)
     factory = make_session_factory(engine)
     with factory.begin() as session:
         client = partner_client(session)
-        sync(session, client, 100, "x-first")
+        sync_service(session, client, 100, "x-first")
 
     def one(n: int) -> None:
         with factory.begin() as session:
             own = [f"x{n}-{i}" for i in range(20)]
-            sync(session, client, 100, *own, *(f"shared-{i}" for i in range(20)))
+            sync_service(session, client, 100, *own, *(f"shared-{i}" for i in range(20)))
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         list(pool.map(one, range(6)))
     with factory.begin() as session:
-        sync(session, client, 100, "x-last")
+        sync_service(session, client, 100, "x-last")
         found = unmatched.list_unmatched(session, client.workspace_id, "amplitude", "c1", 1000)
     assert len(found.items) == 100
     shared = [i for i in found.items if i.value.startswith("shared-")]

@@ -7,25 +7,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kohorte.domain.permissions import Permission
-from tests.partner_support import adds, message, removes
 from tests.support import Api, Integration, event_summary
-from tests.unmatched_support import all_unmatched, asked_why, why
-from tests.users_helpers import alias, post
+from tests.support.partner import adds, message, removes
+from tests.support.unmatched import all_unmatched, asked_why, why, with_users
+from tests.support.users import alias, post_users
 
 ANSWER_FIELDS = {"member", "reason", "user", "last_unmatched_at", "events"}
 ONE_IDENTIFIER = "Give exactly one of external_id, device_id, or alias_label with alias_name"
 BY_ALIAS = {"alias_label": "crm", "alias_name": "a1"}
-
-
-def with_users(api: Api) -> Integration:
-    """u1 (alias crm/a1, device d-known), u2, and the anonymous owner of device d-anon."""
-    integration = api.integration()
-    workspace = integration.workspace
-    api.track(workspace, "u1", "u2")
-    api.add_aliases(workspace, [{"external_id": "u1", **alias("a1")}])
-    api.add_devices(workspace, [{"device_id": "d-known", "external_id": "u1"}])
-    api.add_devices(workspace, [{"device_id": "d-anon"}])
-    return integration
 
 
 def listed(api: Api, integration: Integration, cohort_id: str, external_id: str | None) -> Any:
@@ -47,7 +36,7 @@ def cohort_events(api: Api, integration: Integration, cohort_id: str, **who: str
     "question", [{"external_id": "u1"}, BY_ALIAS, {"device_id": "d-known"}], ids=str
 )
 def test_a_member_is_member_however_named(api: Api, question: dict[str, str]) -> None:
-    integration = with_users(api)
+    integration = with_users(api, "u2")
     api.synced(integration, "c1", adds("u1"), adds("u2"))
     answer = why(api, integration, "c1", **question)
     assert set(answer) == ANSWER_FIELDS
@@ -59,7 +48,7 @@ def test_a_member_is_member_however_named(api: Api, question: dict[str, str]) ->
 
 
 def test_an_anonymous_member_by_device(api: Api) -> None:
-    integration = with_users(api)
+    integration = with_users(api, "u2")
     api.synced(integration, "c1", {"device_ids": ["d-anon"]})
     answer = why(api, integration, "c1", device_id="d-anon")
     assert (answer["member"], answer["reason"]) == (True, "member")
@@ -68,20 +57,20 @@ def test_an_anonymous_member_by_device(api: Api) -> None:
 
 
 def test_a_member_by_merge_shows_the_merge(client: TestClient, api: Api) -> None:
-    integration = with_users(api)
+    integration = with_users(api, "u2")
     api.synced(integration, "c1", {"device_ids": ["d-anon"]})
     body = {
         "aliases_to_identify": [],
         "devices_to_identify": [{"external_id": "u2", "device_id": "d-anon"}],
     }
-    assert post(client, integration.workspace, "/users/identify", body).status_code == 201
+    assert post_users(client, integration.workspace, "/users/identify", body).status_code == 201
     answer = why(api, integration, "c1", external_id="u2")
     assert answer["reason"] == "member"
     assert event_summary(answer["events"]) == [("amplitude", "c1", "entered", "merge")]
 
 
 def test_member_again_after_a_removal(api: Api) -> None:
-    integration = with_users(api)
+    integration = with_users(api, "u2")
     for change in (adds("u1"), removes("u1"), adds("u1")):
         api.synced(integration, "c1", change)
     answer = why(api, integration, "c1", external_id="u1")
@@ -104,7 +93,7 @@ def test_member_again_after_a_removal(api: Api) -> None:
 def test_no_user_and_when_it_was_last_sent_unmatched(
     api: Api, question: dict[str, str], change: dict[str, Any]
 ) -> None:
-    integration = with_users(api)
+    integration = with_users(api, "u2")
     api.synced(integration, "c1", adds("u1"))
     answer = why(api, integration, "c1", **question)
     assert answer == {
@@ -123,7 +112,7 @@ def test_no_user_and_when_it_was_last_sent_unmatched(
 
 
 def test_device_of_identified_user_wins_over_never_added(api: Api) -> None:
-    integration = with_users(api)
+    integration = with_users(api, "u2")
     api.synced(integration, "c1", {"device_ids": ["d-known"]})
     answer = why(api, integration, "c1", device_id="d-known")
     assert (answer["member"], answer["reason"]) == (False, "device_of_identified_user")
@@ -136,7 +125,7 @@ def test_device_of_identified_user_wins_over_never_added(api: Api) -> None:
 
 
 def test_device_of_identified_user_wins_over_removed(api: Api) -> None:
-    integration = with_users(api)
+    integration = with_users(api, "u2")
     api.synced(integration, "c1", adds("u1"))
     api.synced(integration, "c1", removes("u1"))
     answer = why(api, integration, "c1", device_id="d-known")
@@ -145,7 +134,7 @@ def test_device_of_identified_user_wins_over_removed(api: Api) -> None:
 
 
 def test_never_added_even_when_in_another_cohort(api: Api) -> None:
-    integration = with_users(api)
+    integration = with_users(api, "u2")
     api.synced(integration, "c2", adds("u2"))
     api.synced(integration, "c1", adds("u1"))
     answer = why(api, integration, "c1", external_id="u2")
@@ -156,7 +145,7 @@ def test_never_added_even_when_in_another_cohort(api: Api) -> None:
 
 
 def test_removed_and_the_last_event_says_when(api: Api) -> None:
-    integration = with_users(api)
+    integration = with_users(api, "u2")
     api.synced(integration, "c1", adds("u1"))
     api.synced(integration, "c1", removes("u1"))
     api.synced(integration, "c2", adds("u1"))
@@ -171,7 +160,7 @@ def test_removed_and_the_last_event_says_when(api: Api) -> None:
 
 
 def test_an_identifier_that_later_matches_keeps_its_last_unmatched_time(api: Api) -> None:
-    integration = with_users(api)
+    integration = with_users(api, "u2")
     api.synced(integration, "c1", adds("late"))
     (entry,) = all_unmatched(api, integration, "c1")
     api.track(integration.workspace, "late")
@@ -197,7 +186,7 @@ def test_an_identifier_that_later_matches_keeps_its_last_unmatched_time(api: Api
     ids=str,
 )
 def test_not_exactly_one_identifier_is_400(api: Api, question: dict[str, str]) -> None:
-    integration = with_users(api)
+    integration = with_users(api, "u2")
     api.synced(integration, "c1", adds("u1"))
     response = asked_why(api, integration, "c1", **question)
     assert response.status_code == 400
@@ -209,7 +198,7 @@ def test_not_exactly_one_identifier_is_400(api: Api, question: dict[str, str]) -
     [{"external_id": ""}, {"device_id": "x" * 998}, {"alias_label": "", "alias_name": "a"}],
 )
 def test_an_identifier_no_user_can_hold_is_400(api: Api, question: dict[str, str]) -> None:
-    integration = with_users(api)
+    integration = with_users(api, "u2")
     api.synced(integration, "c1", adds("u1"))
     response = asked_why(api, integration, "c1", **question)
     assert response.status_code == 400
@@ -217,20 +206,20 @@ def test_an_identifier_no_user_can_hold_is_400(api: Api, question: dict[str, str
 
 
 def test_unknown_cohort_is_404(api: Api) -> None:
-    integration = with_users(api)
+    integration = with_users(api, "u2")
     response = asked_why(api, integration, "nope", external_id="u1")
     assert response.status_code == 404
     assert message(response) == "Cohort 'nope' of partner 'amplitude' not found"
 
 
 def test_cohort_ids_with_slashes(api: Api) -> None:
-    integration = with_users(api)
+    integration = with_users(api, "u2")
     api.synced(integration, "a/why", adds("u1"))
     assert why(api, integration, "a/why", external_id="u1")["reason"] == "member"
 
 
 def test_cohorts_read_is_required(client: TestClient, api: Api) -> None:
-    integration = with_users(api)
+    integration = with_users(api, "u2")
     api.synced(integration, "c1", adds("u1"))
     others = [p.value for p in Permission if p is not Permission.COHORTS_READ]
     key = api.create_rest_key(integration.workspace.id, others)
@@ -245,7 +234,7 @@ def test_cohorts_read_is_required(client: TestClient, api: Api) -> None:
 
 
 def test_another_workspace_answers_about_its_own_users(api: Api) -> None:
-    mine = with_users(api)
+    mine = with_users(api, "u2")
     theirs = api.integration(api.create_workspace("other"))
     api.synced(mine, "c1", adds("u1"), adds("ghost"))
     assert asked_why(api, theirs, "c1", external_id="u1").status_code == 404

@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 
 from kohorte.logging_setup import SecretPathFilter
 from kohorte.settings import Settings
-from tests.segment_exports_support import (
+from tests.support import ADMIN_TOKEN, Api
+from tests.support.segment_exports import (
     EXPORT_PATH,
     MEMBERS,
     World,
@@ -22,7 +23,6 @@ from tests.segment_exports_support import (
     world,
     zip_lines,
 )
-from tests.support import ADMIN_TOKEN, Api
 
 ALL_FIELDS = ["external_id", "braze_id", "user_aliases", "devices", "custom_attributes", "cohorts"]
 
@@ -30,11 +30,6 @@ ALL_FIELDS = ["external_id", "braze_id", "user_aliases", "devices", "custom_attr
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(database_url=database_url, admin_token=ADMIN_TOKEN, export_dir=tmp_path)
-
-
-@pytest.fixture
-def found(api: Api) -> World:
-    return world(api)
 
 
 def finished(client: TestClient, app: FastAPI, body: dict[str, Any]) -> bytes:

@@ -14,8 +14,8 @@ from kohorte.api.app import create_app
 from kohorte.domain import segment_exports
 from kohorte.settings import Settings
 from kohorte.store.users_api_tables import SegmentExport
-from tests.segment_exports_support import World, gzip_lines, held, runner, start, started, world
 from tests.support import ADMIN_HEADERS, ADMIN_TOKEN, Api
+from tests.support.segment_exports import World, gzip_lines, held, runner, start, started, world
 
 DAY = timedelta(days=1)
 
@@ -23,11 +23,6 @@ DAY = timedelta(days=1)
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(database_url=database_url, admin_token=ADMIN_TOKEN, export_dir=tmp_path)
-
-
-@pytest.fixture
-def found(api: Api) -> World:
-    return world(api)
 
 
 def statuses(engine: Engine) -> list[str]:

@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session
 from kohorte.store.models import CohortMembership, User
 from kohorte.store.segment_members import CohortTest, Every, Node, Selection, Some
 from kohorte.store.segment_series import _holds, signed_terms, sizes_at
-from tests.seed import seed_partner, seed_users_bulk, seed_workspace
-from tests.seed_cohorts import seed_cohort
+from tests.support.seeds import seed_cohort, seed_partner, seed_users_bulk, seed_workspace
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -7,8 +7,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from tests.segments_support import Universe, leaf
 from tests.support import Api
+from tests.support.segments import Universe, leaf
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from kohorte.domain.pagination import encode_cursor
-from tests.segment_attributes_support import attribute_leaf, evaluate, track_attributes
-from tests.segments_support import Universe, create_segment, external_ids, leaf
 from tests.support import Api
+from tests.support.segment_attributes import attribute_leaf, evaluate, track_attributes
+from tests.support.segments import Universe, create_segment, external_ids, leaf
 
 USERS: dict[str, dict[str, Any]] = {
     "int5": {"n": 5, "tags": ["a", 5, True], "name": "gold"},

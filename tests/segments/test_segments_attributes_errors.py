@@ -8,9 +8,9 @@ import pytest
 
 from kohorte.domain.errors import InvalidInput
 from kohorte.domain.segments.filters import filter_json, parse_filter
-from tests.segment_attributes_support import attribute_leaf
-from tests.segments_support import leaf
 from tests.support import Api
+from tests.support.segment_attributes import attribute_leaf
+from tests.support.segments import leaf
 
 NESTED = "filter.and[1]"
 ERRORS: list[tuple[dict[str, Any], str]] = [

@@ -8,9 +8,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.segment_attributes_support import attribute_leaf, evaluate, track_attributes
-from tests.segments_support import Universe, create_segment, external_ids, leaf
 from tests.support import Api
+from tests.support.segment_attributes import attribute_leaf, evaluate, track_attributes
+from tests.support.segments import Universe, create_segment, external_ids, leaf
 
 NAMES = ["plan", "n", "a.b", 'q"x', "é ü", "tags"]
 STRINGS = st.sampled_from(["", "gold", "Gold", "5", "true", "é", 'a"b\\c'])

@@ -18,7 +18,7 @@ from kohorte.domain.segments.filters import (
     parse_filter,
     shown,
 )
-from tests.segments_support import leaf
+from tests.support.segments import leaf
 
 
 def test_a_leaf_names_partner_cohort_and_operator() -> None:

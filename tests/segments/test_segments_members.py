@@ -16,8 +16,15 @@ from kohorte.store.database import make_session_factory
 from kohorte.store.models import Cohort
 from kohorte.store.user_views import UserView
 from kohorte.store.user_views import user_views as real_views
-from tests.segments_support import Universe, external_ids, leaf, random_filter
 from tests.support import Api
+from tests.support.segments import (
+    Universe,
+    create_segment,
+    exactly_once,
+    external_ids,
+    leaf,
+    random_filter,
+)
 
 COHORTS = ["c1", "c2", "c3", "c4"]
 
@@ -34,12 +41,6 @@ def build(api: Api, engine: Engine, seed: int, users: int = 90) -> Universe:
     return world
 
 
-def create_segment(client: TestClient, world: Universe, tree: dict[str, Any]) -> str:
-    response = client.post("/segments", json={"name": "s", "filter": tree}, headers=world.headers)
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
-
-
 def walk(client: TestClient, world: Universe, segment_id: str, limit: int) -> list[str]:
     users = world.api.walk_pages(f"/segments/{segment_id}/users", world.headers, limit=limit)
     return external_ids(users)
@@ -50,11 +51,6 @@ def export(client: TestClient, world: Universe, segment_id: str) -> list[dict[st
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("application/x-ndjson")
     return [json.loads(line) for line in response.text.splitlines()]
-
-
-def exactly_once(listed: list[str]) -> set[str]:
-    assert len(listed) == len(set(listed)), "a member was listed twice"
-    return set(listed)
 
 
 def size(client: TestClient, world: Universe, segment_id: str) -> int:
@@ -72,7 +68,7 @@ def test_random_filters_match_python_sets(
     for _ in range(12):
         tree = random_filter(rng, COHORTS)
         expected = world.reference(tree)
-        segment_id = create_segment(client, world, tree)
+        segment_id = create_segment(world.api, world.workspace, tree)
         assert size(client, world, segment_id) == len(expected), tree
         walked = walk(client, world, segment_id, limit=rng.randint(1, 40))
         assert exactly_once(walked) == expected, tree
@@ -111,7 +107,7 @@ def test_each_operator_and_combination(
     world = build(api, engine, seed=11, users=40)
     expected = reference(world.members, set(world.users))
     assert expected == world.reference(tree)
-    segment_id = create_segment(client, world, tree)
+    segment_id = create_segment(world.api, world.workspace, tree)
     assert size(client, world, segment_id) == len(expected)
     assert exactly_once(walk(client, world, segment_id, limit=7)) == expected
 
@@ -123,7 +119,7 @@ def test_users_in_no_cohort_match_excludes(client: TestClient, api: Api, engine:
     world.add_members("c1", ["in"])
     other = Universe(api)
     other.add_users(["elsewhere"])
-    segment_id = create_segment(client, world, leaf("c1", "excludes_value"))
+    segment_id = create_segment(world.api, world.workspace, leaf("c1", "excludes_value"))
     assert walk(client, world, segment_id, limit=10) == ["out"]
     assert size(client, world, segment_id) == 1
 
@@ -138,7 +134,7 @@ def test_members_are_listed_with_aliases_and_devices(client: TestClient, api: Ap
     world.add_cohort("c1")
     sync = api.sync(world.integration, "c1", [{"user_ids": ["known"], "device_ids": ["dev-1"]}])
     assert api.expect(sync, 201)["added"] == 2
-    segment_id = create_segment(client, world, leaf("c1"))
+    segment_id = create_segment(world.api, world.workspace, leaf("c1"))
     page = client.get(f"/segments/{segment_id}/users", headers=world.headers).json()
     assert page["next_cursor"] is None
     first, second = page["users"]
@@ -152,7 +148,7 @@ def test_members_are_listed_with_aliases_and_devices(client: TestClient, api: Ap
 
 def test_page_parameters_are_checked(client: TestClient, api: Api, engine: Engine) -> None:
     world = build(api, engine, seed=5, users=10)
-    path = f"/segments/{create_segment(client, world, leaf('c1'))}/users"
+    path = f"/segments/{create_segment(world.api, world.workspace, leaf('c1'))}/users"
     for params in [
         {"limit": 0},
         {"limit": 1001},
@@ -171,8 +167,8 @@ def test_page_parameters_are_checked(client: TestClient, api: Api, engine: Engin
 
 def test_a_vanished_cohort_counts_as_empty(client: TestClient, api: Api, engine: Engine) -> None:
     world = build(api, engine, seed=8, users=20)
-    includes = create_segment(client, world, leaf("c1"))
-    excludes = create_segment(client, world, leaf("c1", "excludes_value"))
+    includes = create_segment(world.api, world.workspace, leaf("c1"))
+    excludes = create_segment(world.api, world.workspace, leaf("c1", "excludes_value"))
     with make_session_factory(engine)() as session:
         # No endpoint deletes a cohort; removing its partner would, so the row goes directly.
         session.execute(delete(Cohort).where(Cohort.cohort_id == "c1"))
@@ -222,7 +218,7 @@ def test_pages_are_exactly_once_while_cohorts_change(
 ) -> None:
     world = build(api, engine, seed, users=150)
     churn = Churn(world, seed)
-    segment_id = create_segment(client, world, churn.tree)
+    segment_id = create_segment(world.api, world.workspace, churn.tree)
     returned: list[str] = []
     params: dict[str, Any] = {"limit": 9}
     while True:
@@ -241,7 +237,7 @@ def test_export_is_exactly_once_while_cohorts_change(
 ) -> None:
     world = build(api, engine, seed=31, users=150)
     churn = Churn(world, 31)
-    segment_id = create_segment(client, world, churn.tree)
+    segment_id = create_segment(world.api, world.workspace, churn.tree)
 
     def views_then_churn(session: Any, ids: list[int]) -> list[UserView]:
         # Another client writes while the export's read is in progress.
@@ -260,7 +256,7 @@ def test_export_streams_in_batches(
     client: TestClient, api: Api, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     world = build(api, engine, seed=41, users=120)
-    segment_id = create_segment(client, world, leaf("c3", "excludes_value"))
+    segment_id = create_segment(world.api, world.workspace, leaf("c3", "excludes_value"))
     batches: list[int] = []
 
     def counting_views(session: Any, ids: list[int]) -> list[UserView]:

@@ -12,9 +12,8 @@ from sqlalchemy.orm import Session
 
 from kohorte.domain import segments
 from kohorte.domain.errors import InvalidInput, NotFound
-from tests.seed import seed_partner, seed_users_bulk, seed_workspace
-from tests.seed_cohorts import seed_cohort
-from tests.segments_support import evaluate, leaf
+from tests.support.seeds import seed_cohort, seed_partner, seed_users_bulk, seed_workspace
+from tests.support.segments import evaluate, leaf
 
 COHORTS = ["a", "b", "c"]
 

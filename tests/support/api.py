@@ -1,5 +1,6 @@
 """Test helpers that drive kohorte only through its HTTP API, as a client would."""
 
+import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,6 +16,15 @@ ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
+
+
+def post_json(
+    client: httpx.Client, path: str, body: object, headers: Mapping[str, str] | None = None
+) -> httpx.Response:
+    """POST a JSON body serialised with ASCII escapes, so that tests can send lone surrogates
+    (as JSON \\ud800 escapes) as real clients can."""
+    sent = {**(headers or {}), "Content-Type": "application/json"}
+    return client.post(path, content=json.dumps(body).encode(), headers=sent)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from kohorte.api.app import create_app
 from kohorte.settings import Settings
-from tests.support import ADMIN_HEADERS, ADMIN_TOKEN, Api
+from tests.support.api import ADMIN_HEADERS, ADMIN_TOKEN, Api
 
 
 @contextmanager

@@ -1,12 +1,11 @@
 """Helpers for tests of the partner cohort import surface, all through HTTP."""
 
-import json
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from tests.support import Api, Integration
+from tests.support.api import Api, Integration, post_json
 
 CHANGES_MESSAGE = (
     "cohort_changes must be an array of objects each with key user_ids and/or device_ids "
@@ -32,12 +31,23 @@ def message(response: httpx.Response) -> str:
     return str(body["message"])
 
 
-def post(api: Api, path: str, body: object) -> httpx.Response:
-    # Serialised with ASCII escapes so that lone surrogates travel as JSON \ud800 escapes.
-    response: httpx.Response = api.client.post(
-        path, content=json.dumps(body), headers={"Content-Type": "application/json"}
-    )
-    return response
+def post_partner(api: Api, path: str, body: object) -> httpx.Response:
+    """A partner request: no headers but the content type, the credentials are in the body."""
+    return post_json(api.client, path, body)
+
+
+def sync(
+    api: Api, integration: Integration, changes: list[dict[str, Any]], cohort_id: str = "c1"
+) -> Any:
+    """A partner sync of one cohort through HTTP, expected to succeed; its response body."""
+    return api.expect(api.sync(integration, cohort_id, changes), 201)
+
+
+def integration_with_users(api: Api, *external_ids: str) -> Integration:
+    """An integration whose workspace already holds identified users of these external ids."""
+    integration = api.integration()
+    api.track(integration.workspace, *external_ids)
+    return integration
 
 
 def changes_body(integration: Integration, cohort_id: Any, changes: Any) -> dict[str, Any]:

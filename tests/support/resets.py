@@ -7,7 +7,7 @@ from sqlalchemy import Engine, func, select
 
 from kohorte.store.emulator_tables import Fault, JournalEntry, UnmatchedIdentifier
 from kohorte.store.models import Cohort
-from tests.support import ADMIN_HEADERS, Api, Integration
+from tests.support.api import ADMIN_HEADERS, Api, Integration
 
 EMULATOR_TABLES = (JournalEntry, UnmatchedIdentifier, Fault)
 

@@ -1,11 +1,10 @@
 """Helpers of the seed file tests: the shipped example as a document, files written from
 documents, applying one in its own transaction, a snapshot of the whole store, and
-``kohorte serve`` with arguments as a subprocess (beside tests/server_process.py, reused)."""
+``kohorte serve`` with arguments as a subprocess (beside tests/support/servers.py, reused)."""
 
 import copy
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,18 +16,19 @@ from sqlalchemy import Engine, func, select
 from kohorte.seed.loader import apply_seed_file
 from kohorte.store.database import make_session_factory
 from kohorte.store.models import Base
-from tests.databases import throwaway_postgres_database
-from tests.ops_support import closed_port
-from tests.server_process import (
+from tests.support.databases import throwaway_postgres_database
+from tests.support.ops import closed_port
+from tests.support.servers import (
     START_TIMEOUT_S,
     ServerProcess,
     postgres_server_url,
+    serve_command,
     server_environment,
     stop_server,
     wait_until_ready,
 )
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "seed.yaml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "seed.yaml"
 PARTNER_KEY = "seed-partner-key-amplitude-0001"
 REST_KEY = "seed-rest-key-demo-ci-0001"
 DATA_IMPORT_KEY = "seed-data-import-key-demo-0001"
@@ -70,10 +70,6 @@ def server_database(directory: Path) -> Iterator[str]:
         return
     with throwaway_postgres_database(server_url, prefix="kohorte_seed") as url:
         yield url
-
-
-def serve_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "kohorte", "serve", *args]
 
 
 def run_serve(

@@ -7,7 +7,7 @@ stored arrays, the negative operators are the negations of the positive ones.
 
 from typing import Any
 
-from tests.segments_support import Universe
+from tests.support.segments import Universe
 
 NEGATIONS = {"not_equals": "equals", "not_exists": "exists", "excludes_value": "includes_value"}
 

@@ -16,8 +16,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from kohorte.domain.segment_export_runs import ExportRunner
-from tests.segments_support import Universe, create_segment, leaf
-from tests.support import Api
+from tests.support.api import Api
+from tests.support.segments import Universe, create_segment, leaf
 
 EXPORT_PATH = "/users/export/segment"
 MEMBERS = ("u1", "u2", "u3")

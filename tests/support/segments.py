@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from tests.support import Api, Integration, WorkspaceHandle
+from tests.support.api import Api, Integration, WorkspaceHandle
 
 SYNC_BATCH = 1000
 
@@ -128,3 +128,9 @@ def random_filter(rng: random.Random, cohort_ids: list[str], depth: int = 3) -> 
 
 def external_ids(users: list[dict[str, Any]]) -> list[str]:
     return [user["external_id"] for user in users]
+
+
+def exactly_once(listed: list[str]) -> set[str]:
+    """The external ids listed, each of them listed once."""
+    assert len(listed) == len(set(listed)), f"a member was listed twice: {listed}"
+    return set(listed)

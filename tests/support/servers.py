@@ -20,9 +20,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.databases import throwaway_postgres_database
-from tests.ops_support import closed_port
-from tests.support import ADMIN_TOKEN, Api, WorkspaceHandle
+from tests.support.api import ADMIN_TOKEN, Api, WorkspaceHandle
+from tests.support.databases import throwaway_postgres_database
+from tests.support.ops import closed_port
 
 TEST_DATABASE_ENV = "KOHORTE_TEST_DATABASE_URL"
 START_TIMEOUT_S = 30.0
@@ -61,6 +61,11 @@ class ServerProcess:
             yield Api(client)
 
 
+def serve_command(*args: str) -> list[str]:
+    """``kohorte serve`` with these arguments, run by this interpreter."""
+    return [sys.executable, "-m", "kohorte", "serve", *args]
+
+
 def server_environment(database_url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
     """The test run's environment without its KOHORTE_* settings, plus the server's own."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("KOHORTE_")}
@@ -82,7 +87,7 @@ def start_server(
 ) -> ServerProcess:
     port = closed_port()
     log_path = log_dir / f"{name}.log"
-    command = [sys.executable, "-m", "kohorte", "serve", "--port", str(port)]
+    command = serve_command("--port", str(port))
     command += ["--workers", str(workers)]
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # the child keeps its own copy of the log descriptor

@@ -5,7 +5,20 @@ from urllib.parse import quote
 
 import httpx
 
-from tests.support import Api, Integration
+from tests.support.api import Api, Integration
+from tests.support.users import alias
+
+
+def with_users(api: Api, *more: str) -> Integration:
+    """An integration whose workspace holds u1 (alias crm/a1, device d-known), the identified
+    users ``more``, and the anonymous owner of device d-anon."""
+    integration = api.integration()
+    workspace = integration.workspace
+    api.track(workspace, "u1", *more)
+    api.add_aliases(workspace, [{"external_id": "u1", **alias("a1")}])
+    api.add_devices(workspace, [{"device_id": "d-known", "external_id": "u1"}])
+    api.add_devices(workspace, [{"device_id": "d-anon"}])
+    return integration
 
 
 def unmatched_path(integration: Integration, cohort_id: str) -> str:

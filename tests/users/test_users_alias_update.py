@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.support import Api, WorkspaceHandle
-from tests.users_helpers import alias, exported, post, user
+from tests.support.users import alias, exported, post_users, user
 
 PATH = "/users/alias/update"
 
@@ -16,7 +16,7 @@ def change(old: str, new: str, label: str = "crm") -> dict[str, str]:
 
 
 def update(client: TestClient, workspace: WorkspaceHandle, *updates: dict[str, str]) -> Any:
-    response = post(client, workspace, PATH, {"alias_updates": list(updates)})
+    response = post_users(client, workspace, PATH, {"alias_updates": list(updates)})
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -97,7 +97,7 @@ def test_an_alias_only_user_is_renamed_too(client: TestClient, api: Api) -> None
 
 def test_at_most_50_entries(client: TestClient, api: Api) -> None:
     workspace = aliased_workspace(api)
-    response = post(client, workspace, PATH, {"alias_updates": [change("a", "x")] * 51})
+    response = post_users(client, workspace, PATH, {"alias_updates": [change("a", "x")] * 51})
     assert response.status_code == 400
     assert "At most 50" in response.json()["message"]
     assert holder(client, workspace, "a") == "u1"
@@ -118,7 +118,7 @@ def test_malformed_bodies_are_400_and_change_nothing(
     client: TestClient, api: Api, body: dict[str, Any]
 ) -> None:
     workspace = aliased_workspace(api)
-    response = post(client, workspace, PATH, body)
+    response = post_users(client, workspace, PATH, body)
     assert response.status_code == 400, response.text
     assert holder(client, workspace, "a") == "u1"
 
@@ -127,7 +127,7 @@ def test_a_key_without_the_permission_is_403(client: TestClient, api: Api) -> No
     workspace = aliased_workspace(api)
     limited = WorkspaceHandle(workspace.id, api.create_rest_key(workspace.id, ["users.alias.new"]))
     body = {"alias_updates": [change("a", "x")]}
-    assert post(client, limited, PATH, body).status_code == 403
+    assert post_users(client, limited, PATH, body).status_code == 403
     allowed = WorkspaceHandle(
         workspace.id, api.create_rest_key(workspace.id, ["users.alias.update"])
     )

@@ -5,11 +5,11 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.support import Api, WorkspaceHandle
-from tests.users_helpers import alias, exported, post, user
+from tests.support.users import alias, exported, post_users, user
 
 
 def new_aliases(client: TestClient, workspace: WorkspaceHandle, *entries: dict[str, Any]) -> Any:
-    response = post(client, workspace, "/users/alias/new", {"user_aliases": list(entries)})
+    response = post_users(client, workspace, "/users/alias/new", {"user_aliases": list(entries)})
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -71,7 +71,7 @@ def test_a_pair_is_unique_per_workspace_only(client: TestClient, api: Api) -> No
 def test_at_most_50_and_validation(client: TestClient, api: Api) -> None:
     workspace = api.create_workspace()
     entries = [alias(f"a{i}") for i in range(51)]
-    too_many = post(client, workspace, "/users/alias/new", {"user_aliases": entries})
+    too_many = post_users(client, workspace, "/users/alias/new", {"user_aliases": entries})
     assert too_many.status_code == 400
     assert "At most 50 user_aliases" in too_many.json()["message"]
     bad_entries: list[Any] = [
@@ -84,7 +84,9 @@ def test_at_most_50_and_validation(client: TestClient, api: Api) -> None:
         "n",
     ]
     for bad in bad_entries:
-        response = post(client, workspace, "/users/alias/new", {"user_aliases": [alias("ok"), bad]})
+        response = post_users(
+            client, workspace, "/users/alias/new", {"user_aliases": [alias("ok"), bad]}
+        )
         assert response.status_code == 400, bad
     assert exported(client, workspace, user_aliases=[alias("ok")])["users"] == []
     assert new_aliases(client, workspace, *entries[:50])["aliases_processed"] == 50

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from kohorte.cli import app
 from kohorte.settings import get_settings
 from kohorte.store.models import User
-from tests.seed import seed_workspace
+from tests.support.seeds import seed_workspace
 
 
 @pytest.fixture

@@ -6,11 +6,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.support import Api, Integration, WorkspaceHandle
-from tests.users_helpers import alias, exported, post, user
+from tests.support.users import alias, exported, post_users, user
 
 
 def delete(client: TestClient, workspace: WorkspaceHandle, **body: Any) -> Any:
-    response = post(client, workspace, "/users/delete", body)
+    response = post_users(client, workspace, "/users/delete", body)
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -65,12 +65,12 @@ def test_delete_drops_memberships_and_recounts_sizes(client: TestClient, api: Ap
 def test_delete_needs_exactly_one_kind_and_at_most_50(client: TestClient, api: Api) -> None:
     workspace = people(api).workspace
     for body in [{}, {"external_ids": ["u1"], "braze_ids": ["x"]}, {"external_ids": "u1"}]:
-        response = post(client, workspace, "/users/delete", body)
+        response = post_users(client, workspace, "/users/delete", body)
         assert response.status_code == 400, body
-    too_many = post(client, workspace, "/users/delete", {"external_ids": ["u1"] * 51})
+    too_many = post_users(client, workspace, "/users/delete", {"external_ids": ["u1"] * 51})
     assert too_many.status_code == 400
     assert "At most 50" in too_many.json()["message"]
-    bad = post(client, workspace, "/users/delete", {"external_ids": ["u1", "\ud800"]})
+    bad = post_users(client, workspace, "/users/delete", {"external_ids": ["u1", "\ud800"]})
     assert bad.status_code == 400
     assert delete(client, workspace, external_ids=["u1"] * 50)["deleted"] == 1
 
@@ -88,7 +88,9 @@ def test_export_shape(client: TestClient, api: Api) -> None:
     api.name_cohort(integration, "c1", name="Buyers")
     api.sync(integration, "c1", [{"user_ids": ["u3"]}])
     api.sync(integration, "c0", [{"user_ids": ["u3"]}])
-    post(client, workspace, "/users/track", {"attributes": [{"external_id": "u3", "vip": True}]})
+    post_users(
+        client, workspace, "/users/track", {"attributes": [{"external_id": "u3", "vip": True}]}
+    )
     result = exported(client, workspace, external_ids=["u3"])
     assert result == {
         "message": "success",
@@ -129,7 +131,7 @@ def test_export_limits_and_validation(client: TestClient, api: Api) -> None:
     workspace = people(api).workspace
     ids = [f"u{i}" for i in range(26)]
     aliases = [alias(f"a{i}") for i in range(25)]
-    too_many = post(
+    too_many = post_users(
         client, workspace, "/users/export/ids", {"external_ids": ids, "user_aliases": aliases}
     )
     assert too_many.status_code == 400
@@ -137,5 +139,5 @@ def test_export_limits_and_validation(client: TestClient, api: Api) -> None:
     body = {"external_ids": ids[:25], "user_aliases": aliases}
     assert len(exported(client, workspace, **body)["users"]) == 3
     for bad in [{}, {"external_ids": [""]}, {"device_id": 3}, {"user_aliases": ["x"]}]:
-        response = post(client, workspace, "/users/export/ids", bad)
+        response = post_users(client, workspace, "/users/export/ids", bad)
         assert response.status_code == 400, bad

@@ -5,11 +5,11 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.support import Api, WorkspaceHandle
-from tests.users_helpers import exported, post, user, user_by_device
+from tests.support.users import exported, post_users, user, user_by_device
 
 
 def devices(client: TestClient, workspace: WorkspaceHandle, *entries: dict[str, Any]) -> Any:
-    response = post(client, workspace, "/users/devices", {"devices": list(entries)})
+    response = post_users(client, workspace, "/users/devices", {"devices": list(entries)})
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -87,11 +87,11 @@ def test_entries_apply_in_order_within_a_request(client: TestClient, api: Api) -
 def test_limit_and_validation(client: TestClient, api: Api) -> None:
     workspace = api.create_workspace()
     many = [{"device_id": f"d{i}"} for i in range(1001)]
-    too_many = post(client, workspace, "/users/devices", {"devices": many})
+    too_many = post_users(client, workspace, "/users/devices", {"devices": many})
     assert too_many.status_code == 400
     assert "At most 1000 devices" in too_many.json()["message"]
     for bad in [{}, {"device_id": ""}, {"device_id": 1}, {"device_id": "d", "external_id": ""}]:
-        response = post(client, workspace, "/users/devices", {"devices": [bad]})
+        response = post_users(client, workspace, "/users/devices", {"devices": [bad]})
         assert response.status_code == 400, bad
     assert user_by_device(client, workspace, "d0") is None
     assert devices(client, workspace, *many[:1000])["devices_processed"] == 1000

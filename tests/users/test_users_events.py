@@ -6,14 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.support import Api, WorkspaceHandle
-from tests.users_helpers import alias, exported, post, user
-
-
-def track(client: TestClient, workspace: WorkspaceHandle, **body: Any) -> dict[str, Any]:
-    response = post(client, workspace, "/users/track", body)
-    assert response.status_code == 201, response.text
-    result: dict[str, Any] = response.json()
-    return result
+from tests.support.users import alias, exported, post_users, track, user
 
 
 def event(external_id: str, name: str, time: str, **rest: Any) -> dict[str, Any]:
@@ -133,7 +126,7 @@ def test_bad_bodies_are_400_and_change_nothing(
     client: TestClient, api: Api, body: dict[str, Any]
 ) -> None:
     workspace = api.create_workspace()
-    response = post(client, workspace, "/users/track", body)
+    response = post_users(client, workspace, "/users/track", body)
     assert response.status_code == 400, response.text
     assert response.json()["message"]
     assert exported(client, workspace, external_ids=["u"])["users"] == []
@@ -147,7 +140,7 @@ def test_a_merge_adds_the_merged_users_summaries(client: TestClient, api: Api) -
     anonymous_event = {"braze_id": anonymous, "name": "opened", "time": "2026-01-01T00:00:00Z"}
     track(client, workspace, events=[anonymous_event])
     body = {"devices_to_identify": [{"device_id": "phone", "external_id": "known"}]}
-    assert post(client, workspace, "/users/identify", body).status_code == 201
+    assert post_users(client, workspace, "/users/identify", body).status_code == 201
     assert user(client, workspace, "known")["custom_events"] == [
         {
             "name": "opened",

@@ -7,8 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.support import Api, WorkspaceHandle
-from tests.test_users_import import import_body, ndjson
-from tests.users_helpers import alias, exported, post, user
+from tests.support.users import alias, exported, import_body, ndjson, post_users, user
 
 RENAME = "/users/external_ids/rename"
 ONE_RENAME = {"current_external_id": "a", "new_external_id": "b"}
@@ -17,13 +16,13 @@ REMOVE = "/users/external_ids/remove"
 
 def rename(client: TestClient, workspace: WorkspaceHandle, *pairs: tuple[str, str]) -> Any:
     renames = [{"current_external_id": old, "new_external_id": new} for old, new in pairs]
-    response = post(client, workspace, RENAME, {"external_id_renames": renames})
+    response = post_users(client, workspace, RENAME, {"external_id_renames": renames})
     assert response.status_code == 201, response.text
     return response.json()
 
 
 def remove(client: TestClient, workspace: WorkspaceHandle, *external_ids: str) -> Any:
-    response = post(client, workspace, REMOVE, {"external_ids": list(external_ids)})
+    response = post_users(client, workspace, REMOVE, {"external_ids": list(external_ids)})
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -94,12 +93,14 @@ def test_renames_apply_in_order(client: TestClient, api: Api) -> None:
 
 def test_a_deprecated_id_addresses_its_user_in_the_users_api(client: TestClient, api: Api) -> None:
     workspace = renamed_workspace(api, client)
-    post(client, workspace, "/users/track", {"attributes": [{"external_id": "old", "plan": "x"}]})
+    post_users(
+        client, workspace, "/users/track", {"attributes": [{"external_id": "old", "plan": "x"}]}
+    )
     import_body(client, workspace, ndjson({"external_id": "old", "attributes": {"city": "Oslo"}}))
     api.add_aliases(workspace, [{"external_id": "old", **alias("a1")}])
     api.add_devices(workspace, [{"device_id": "phone"}])
     body = {"devices_to_identify": [{"external_id": "old", "device_id": "phone"}]}
-    assert post(client, workspace, "/users/identify", body).status_code == 201
+    assert post_users(client, workspace, "/users/identify", body).status_code == 201
     renamed = user(client, workspace, "new")
     assert renamed["custom_attributes"] == {"plan": "x", "city": "Oslo"}
     assert renamed["user_aliases"] == [alias("a1")]
@@ -111,7 +112,7 @@ def test_a_deprecated_id_addresses_its_user_in_the_users_api(client: TestClient,
 
 def test_a_deprecated_id_deletes_its_user(client: TestClient, api: Api) -> None:
     workspace = renamed_workspace(api, client)
-    response = post(client, workspace, "/users/delete", {"external_ids": ["old"]})
+    response = post_users(client, workspace, "/users/delete", {"external_ids": ["old"]})
     assert response.json()["deleted"] == 1
     assert exported(client, workspace, external_ids=["old", "new"])["users"] == []
     # Its deprecated ids went with it: "old" is free again.
@@ -162,7 +163,7 @@ def test_deprecated_ids_belong_to_their_workspace(client: TestClient, api: Api) 
 def test_at_most_50_entries(client: TestClient, api: Api, path: str, body: Any) -> None:
     workspace = api.create_workspace()
     api.track(workspace, "a")
-    response = post(client, workspace, path, body)
+    response = post_users(client, workspace, path, body)
     assert response.status_code == 400
     assert "At most 50" in response.json()["message"]
     assert user(client, workspace, "a")["external_id"] == "a"
@@ -199,7 +200,7 @@ def test_malformed_bodies_are_400_and_change_nothing(
     workspace = api.create_workspace()
     api.track(workspace, "a")
     rename(client, workspace, ("a", "kept"))
-    response = post(client, workspace, path, body)
+    response = post_users(client, workspace, path, body)
     assert response.status_code == 400, response.text
     assert user(client, workspace, "a")["external_id"] == "kept"
 
@@ -228,9 +229,9 @@ def test_a_key_without_the_permission_is_403(
     ]
     limited = [p for p in others if p != permission]
     key = WorkspaceHandle(workspace.id, api.create_rest_key(workspace.id, limited))
-    assert post(client, key, path, body).status_code == 403
+    assert post_users(client, key, path, body).status_code == 403
     allowed = WorkspaceHandle(workspace.id, api.create_rest_key(workspace.id, [permission]))
-    assert post(client, allowed, path, body).status_code == 201
+    assert post_users(client, allowed, path, body).status_code == 201
 
 
 def test_identify_by_either_id_of_a_renamed_user_is_not_a_conflict(
@@ -241,5 +242,5 @@ def test_identify_by_either_id_of_a_renamed_user_is_not_a_conflict(
     entries = [
         {"external_id": external_id, "user_alias": alias("a1")} for external_id in ("old", "new")
     ]
-    response = post(client, workspace, "/users/identify", {"aliases_to_identify": entries})
+    response = post_users(client, workspace, "/users/identify", {"aliases_to_identify": entries})
     assert response.json() == {"message": "success", "aliases_processed": 2, "devices_processed": 0}

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from kohorte.domain.users.export import EXPORT_FIELDS, exported_users
 from kohorte.store import identities
-from tests.databases import counting_statements
 from tests.support import Api, WorkspaceHandle
-from tests.users_helpers import alias, exported, post
+from tests.support.databases import counting_statements
+from tests.support.users import alias, exported, post_users
 
 
 def a_user(api: Api, client: TestClient) -> WorkspaceHandle:
@@ -22,7 +22,7 @@ def a_user(api: Api, client: TestClient) -> WorkspaceHandle:
     api.add_devices(workspace, [{"device_id": "d1", "external_id": "u1"}])
     api.sync(integration, "c1", [{"user_ids": ["u1"]}])
     body = {"attributes": [{"external_id": "u1", "vip": True}]}
-    post(client, workspace, "/users/track", body)
+    post_users(client, workspace, "/users/track", body)
     return workspace
 
 
@@ -80,7 +80,7 @@ def test_an_unknown_field_is_a_400_naming_it(
 ) -> None:
     workspace = a_user(api, client)
     body = {"external_ids": ["u1"], "fields_to_export": fields}
-    response = post(client, workspace, "/users/export/ids", body)
+    response = post_users(client, workspace, "/users/export/ids", body)
     assert response.status_code == 400, response.text
     assert named in response.json()["message"]
 
@@ -89,7 +89,7 @@ def test_an_unknown_field_is_a_400_naming_it(
 def test_fields_that_are_not_strings_are_a_400(client: TestClient, api: Api, fields: Any) -> None:
     workspace = a_user(api, client)
     body = {"external_ids": ["u1"], "fields_to_export": fields}
-    assert post(client, workspace, "/users/export/ids", body).status_code == 400
+    assert post_users(client, workspace, "/users/export/ids", body).status_code == 400
 
 
 def test_fields_not_wanted_cost_no_query(

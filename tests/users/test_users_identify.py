@@ -5,14 +5,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.support import Api, Integration, WorkspaceHandle
-from tests.users_helpers import alias, exported, post, user, user_by_device
-
-
-def identify(client: TestClient, workspace: WorkspaceHandle, **body: Any) -> Any:
-    response = post(client, workspace, "/users/identify", body)
-    assert response.status_code == 201, response.text
-    return response.json()
+from tests.support import Api, Integration
+from tests.support.users import alias, exported, identify, post_users, user, user_by_device
 
 
 def by_alias(alias_name: str) -> dict[str, Any]:
@@ -41,7 +35,7 @@ def test_existing_external_id_absorbs_the_anonymous_user(client: TestClient, api
         {"external_id": "known", "plan": "pro"},
         {"user_alias": alias("a1"), "plan": "free", "city": "Oslo"},
     ]
-    post(client, workspace, "/users/track", {"attributes": post_attrs})
+    post_users(client, workspace, "/users/track", {"attributes": post_attrs})
     anonymous_braze_id = exported(client, workspace, user_aliases=[alias("a1")])["users"][0][
         "braze_id"
     ]
@@ -136,7 +130,7 @@ def test_at_most_50_entries_over_both_arrays(client: TestClient, api: Api) -> No
     aliases = [{"external_id": f"e{i}", "user_alias": alias(f"a{i}")} for i in range(25)]
     devices = [{"external_id": f"e{i}", "device_id": f"d{i}"} for i in range(26)]
     body = {"aliases_to_identify": aliases, "devices_to_identify": devices}
-    too_many = post(client, workspace, "/users/identify", body)
+    too_many = post_users(client, workspace, "/users/identify", body)
     assert too_many.status_code == 400
     assert "At most 50" in too_many.json()["message"]
     body["devices_to_identify"] = devices[:25]
@@ -156,7 +150,7 @@ def test_invalid_entries_are_400(client: TestClient, api: Api) -> None:
         {"aliases_to_identify": [1]},
     ]
     for body in bad_bodies:
-        response = post(client, workspace, "/users/identify", body)
+        response = post_users(client, workspace, "/users/identify", body)
         assert response.status_code == 400, body
     assert user_by_device(client, workspace, "d1")["external_id"] is None
 

@@ -10,8 +10,7 @@ from kohorte.domain.users import alias_updates, external_ids, merge_requests
 from kohorte.domain.users.identifiers import UserIdentifier
 from kohorte.store import identities
 from kohorte.store.models import Cohort
-from tests.seed import seed_partner, seed_user, seed_workspace
-from tests.seed_cohorts import member_ids, seed_cohort
+from tests.support.seeds import member_ids, seed_cohort, seed_partner, seed_user, seed_workspace
 
 USERS = 6
 NAMES = [f"n{i}" for i in range(USERS + 3)]

@@ -2,7 +2,6 @@
 
 import json
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,21 +13,9 @@ from kohorte.domain.errors import NotFound, StoreUnavailable
 from kohorte.domain.users import importing
 from kohorte.domain.users.import_lines import OversizedLine, lines_from_chunks
 from kohorte.store.models import User
-from tests.seed import seed_workspace
-from tests.support import Api, WorkspaceHandle
-from tests.users_helpers import alias, exported, user, user_by_device
-
-
-def ndjson(*lines: Any) -> bytes:
-    return "\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines).encode()
-
-
-def import_body(
-    client: TestClient, workspace: WorkspaceHandle, body: bytes | Iterator[bytes]
-) -> Any:
-    response = client.post("/users/import", content=body, headers=workspace.headers)
-    assert response.status_code == 201, response.text
-    return response.json()
+from tests.support import Api
+from tests.support.seeds import seed_workspace
+from tests.support.users import alias, exported, import_body, ndjson, user, user_by_device
 
 
 def test_lines_become_users(client: TestClient, api: Api) -> None:

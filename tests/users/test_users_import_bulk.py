@@ -16,9 +16,9 @@ from kohorte.domain.users import importing
 from kohorte.store import identities
 from kohorte.store.models import User, UserAlias, UserDevice
 from kohorte.store.users import new_braze_ids
-from tests.seed import seed_user, seed_workspace
 from tests.support import Api
-from tests.users_helpers import user
+from tests.support.seeds import seed_user, seed_workspace
+from tests.support.users import user
 
 IDENTIFIER_RULE = (
     "must be a non-empty string of at most 997 bytes without NUL characters or lone surrogates"

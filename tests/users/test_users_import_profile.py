@@ -3,8 +3,7 @@
 from fastapi.testclient import TestClient
 
 from tests.support import Api
-from tests.test_users_import import import_body, ndjson
-from tests.users_helpers import post, user, user_by_device
+from tests.support.users import import_body, ndjson, post_users, user, user_by_device
 
 
 def test_imported_standard_fields_are_kept_apart(client: TestClient, api: Api) -> None:
@@ -25,7 +24,7 @@ def test_imported_standard_fields_are_kept_apart(client: TestClient, api: Api) -
 def test_an_import_updates_and_clears_standard_fields(client: TestClient, api: Api) -> None:
     workspace = api.create_workspace()
     first = {"external_id": "u1", "email": "a@example.com", "home_city": "Paris", "n": 1}
-    post(client, workspace, "/users/track", {"attributes": [first]})
+    post_users(client, workspace, "/users/track", {"attributes": [first]})
     body = ndjson(
         {"external_id": "u1", "attributes": {"email": None, "language": "fr"}},
         {"external_id": "u1", "attributes": {"home_city": "Lyon"}},

@@ -6,11 +6,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.support import Api, Integration, WorkspaceHandle
-from tests.users_helpers import alias, exported, post, user
+from tests.support.users import alias, exported, post_users, track, user
 
 
 def merge(client: TestClient, workspace: WorkspaceHandle, *updates: dict[str, Any]) -> Any:
-    response = post(client, workspace, "/users/merge", {"merge_updates": list(updates)})
+    response = post_users(client, workspace, "/users/merge", {"merge_updates": list(updates)})
     assert response.status_code == 202, response.text
     return response.json()
 
@@ -21,11 +21,6 @@ def ext(external_id: str) -> dict[str, str]:
 
 def pair(to_merge: dict[str, Any], to_keep: dict[str, Any]) -> dict[str, Any]:
     return {"identifier_to_merge": to_merge, "identifier_to_keep": to_keep}
-
-
-def track(client: TestClient, workspace: WorkspaceHandle, *attributes: dict[str, Any]) -> None:
-    response = post(client, workspace, "/users/track", {"attributes": list(attributes)})
-    assert response.status_code == 201, response.text
 
 
 def sizes_are_exact(api: Api, integration: Integration, *cohort_ids: str) -> dict[str, int]:
@@ -40,8 +35,8 @@ def sizes_are_exact(api: Api, integration: Integration, *cohort_ids: str) -> dic
 
 def test_identified_user_merges_into_another(client: TestClient, api: Api) -> None:
     workspace = api.create_workspace()
-    track(client, workspace, {"external_id": "keep", "plan": "pro"})
-    track(client, workspace, {"external_id": "gone", "plan": "free", "city": "Oslo"})
+    track(client, workspace, attributes=[{"external_id": "keep", "plan": "pro"}])
+    track(client, workspace, attributes=[{"external_id": "gone", "plan": "free", "city": "Oslo"}])
     api.add_aliases(workspace, [{"external_id": "gone", **alias("g1")}])
     api.add_aliases(workspace, [{"external_id": "gone", **alias("g2", "email")}])
     api.add_aliases(workspace, [{"external_id": "keep", **alias("k2", "email")}])
@@ -76,7 +71,9 @@ def test_a_chain_in_one_request_ends_consistent(client: TestClient, api: Api) ->
     integration = api.integration()
     workspace = integration.workspace
     api.track(workspace, "a", "b", "c")
-    track(client, workspace, {"external_id": "a", "x": 1}, {"external_id": "b", "y": 2})
+    track(
+        client, workspace, attributes=[{"external_id": "a", "x": 1}, {"external_id": "b", "y": 2}]
+    )
     for cohort_id in ("ab", "ac", "abc"):
         api.expect(api.name_cohort(integration, cohort_id), 201)
     api.synced(integration, "ab", {"user_ids": ["a", "b"]})
@@ -141,7 +138,7 @@ def test_at_most_50_entries(client: TestClient, api: Api) -> None:
     workspace = api.create_workspace()
     api.track(workspace, "a", "b")
     body = {"merge_updates": [pair(ext("a"), ext("b"))] * 51}
-    response = post(client, workspace, "/users/merge", body)
+    response = post_users(client, workspace, "/users/merge", body)
     assert response.status_code == 400
     assert "50" in response.json()["message"]
     assert len(exported(client, workspace, external_ids=["a", "b"])["users"]) == 2
@@ -168,7 +165,7 @@ def test_malformed_bodies_are_400_and_change_nothing(
 ) -> None:
     workspace = api.create_workspace()
     api.track(workspace, "a", "b")
-    response = post(client, workspace, "/users/merge", body)
+    response = post_users(client, workspace, "/users/merge", body)
     assert response.status_code == 400, response.text
     assert len(exported(client, workspace, external_ids=["a", "b"])["users"]) == 2
 
@@ -178,7 +175,9 @@ def test_a_key_without_the_permission_is_403(client: TestClient, api: Api) -> No
     api.track(workspace, "a", "b")
     key = api.create_rest_key(workspace.id, ["users.track", "users.identify"])
     limited = WorkspaceHandle(workspace.id, key)
-    response = post(client, limited, "/users/merge", {"merge_updates": [pair(ext("a"), ext("b"))]})
+    response = post_users(
+        client, limited, "/users/merge", {"merge_updates": [pair(ext("a"), ext("b"))]}
+    )
     assert response.status_code == 403
     allowed = WorkspaceHandle(workspace.id, api.create_rest_key(workspace.id, ["users.merge"]))
     assert merge(client, allowed, pair(ext("a"), ext("b"))) == {"message": "success"}

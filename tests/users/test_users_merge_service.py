@@ -6,8 +6,7 @@ from sqlalchemy.orm import Session
 from kohorte.domain.users.identity_plan import OWNED_BY_OTHER, UNKNOWN_DEVICE, IdentityPlan
 from kohorte.domain.users.merge import merge_users
 from kohorte.store.models import Cohort, User, UserAlias, UserDevice
-from tests.seed import seed_partner, seed_user, seed_workspace
-from tests.seed_cohorts import member_ids, seed_cohort
+from tests.support.seeds import member_ids, seed_cohort, seed_partner, seed_user, seed_workspace
 
 
 def _cohort(session: Session, workspace_id: str, cohort_id: str, members: list[int]) -> int:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from kohorte.domain.users.identity_plan import IdentityPlan
 from kohorte.domain.users.new_users import NewUsers, create_alias_only_users, is_placeholder
 from kohorte.store.models import User, UserAlias
-from tests.seed import seed_user, seed_workspace
+from tests.support.seeds import seed_user, seed_workspace
 
 EXTERNAL_IDS = st.sampled_from(["ann", "bob", "cid"])
 DEVICES = st.sampled_from(["d1", "d2", "d3", "d4"])

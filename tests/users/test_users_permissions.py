@@ -5,7 +5,7 @@ from fastapi.testclient import TestClient
 
 from kohorte.domain.permissions import Permission
 from tests.support import Api
-from tests.users_helpers import exported
+from tests.support.users import exported
 
 ENDPOINTS = [
     ("/users/track", Permission.USERS_TRACK, {"attributes": [{"external_id": "u"}]}),

@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.support import Api
-from tests.users_helpers import post, user
+from tests.support.users import post_users, user
 
 
 def test_standard_fields_are_kept_apart_and_shown_at_the_top(client: TestClient, api: Api) -> None:
@@ -16,7 +16,7 @@ def test_standard_fields_are_kept_apart_and_shown_at_the_top(client: TestClient,
             {"external_id": "u1", "first_name": "Ada", "dob": "1815-12-10", "gender": "F", "vip": 1}
         ]
     }
-    assert post(client, workspace, "/users/track", body).status_code == 201
+    assert post_users(client, workspace, "/users/track", body).status_code == 201
     found = user(client, workspace, "u1")
     assert found["custom_attributes"] == {"vip": 1}
     assert (found["first_name"], found["dob"], found["gender"]) == ("Ada", "1815-12-10", "F")
@@ -26,8 +26,10 @@ def test_standard_fields_are_kept_apart_and_shown_at_the_top(client: TestClient,
 def test_null_clears_a_standard_field(client: TestClient, api: Api) -> None:
     workspace = api.create_workspace()
     first = {"attributes": [{"external_id": "u1", "email": "a@example.com", "country": "FR"}]}
-    post(client, workspace, "/users/track", first)
-    post(client, workspace, "/users/track", {"attributes": [{"external_id": "u1", "email": None}]})
+    post_users(client, workspace, "/users/track", first)
+    post_users(
+        client, workspace, "/users/track", {"attributes": [{"external_id": "u1", "email": None}]}
+    )
     found = user(client, workspace, "u1")
     assert "email" not in found
     assert found["country"] == "FR"
@@ -48,7 +50,7 @@ def test_bad_standard_fields_are_400_and_change_nothing(
 ) -> None:
     workspace = api.create_workspace()
     body = {"attributes": [{"external_id": "u1", field: value}]}
-    response = post(client, workspace, "/users/track", body)
+    response = post_users(client, workspace, "/users/track", body)
     assert response.status_code == 400, response.text
     assert named in response.json()["message"]
 
@@ -58,12 +60,12 @@ def test_a_merge_fills_the_standard_fields_the_kept_user_lacks(
 ) -> None:
     workspace = api.create_workspace()
     api.add_devices(workspace, [{"device_id": "phone"}])
-    anonymous = post(client, workspace, "/users/export/ids", {"device_id": "phone"}).json()
+    anonymous = post_users(client, workspace, "/users/export/ids", {"device_id": "phone"}).json()
     braze_id = anonymous["users"][0]["braze_id"]
     anon = {"braze_id": braze_id, "first_name": "Anon", "language": "fr"}
     known = {"external_id": "known", "first_name": "Kept"}
-    post(client, workspace, "/users/track", {"attributes": [anon, known]})
+    post_users(client, workspace, "/users/track", {"attributes": [anon, known]})
     body = {"devices_to_identify": [{"device_id": "phone", "external_id": "known"}]}
-    assert post(client, workspace, "/users/identify", body).status_code == 201
+    assert post_users(client, workspace, "/users/identify", body).status_code == 201
     found = user(client, workspace, "known")
     assert (found["first_name"], found["language"]) == ("Kept", "fr")
