@@ -21,7 +21,7 @@ def device(value: str) -> Identifier:
     return (IdKind.DEVICE_ID, value)
 
 
-def alias(label: str, name: str) -> Identifier:
+def alias_identifier(label: str, name: str) -> Identifier:
     return (IdKind.ALIAS, (label, name))
 
 
@@ -52,15 +52,21 @@ def test_aliases_match_by_label_and_name(session: Session) -> None:
     found = resolve(
         session,
         workspace,
-        [alias("amplitude_id", "a-1"), alias("amplitude_id", "a-2"), alias("other", "a-1")],
+        [
+            alias_identifier("amplitude_id", "a-1"),
+            alias_identifier("amplitude_id", "a-2"),
+            alias_identifier("other", "a-1"),
+        ],
     )
-    assert found == {alias("amplitude_id", "a-1"): user}
+    assert found == {alias_identifier("amplitude_id", "a-1"): user}
 
 
 def test_aliases_match_identified_users_too(session: Session) -> None:
     workspace = seed_workspace(session)
     user = seed_user(session, workspace, external_id="carol", aliases=[("crm", "c-9")])
-    assert resolve(session, workspace, [alias("crm", "c-9")]) == {alias("crm", "c-9"): user}
+    assert resolve(session, workspace, [alias_identifier("crm", "c-9")]) == {
+        alias_identifier("crm", "c-9"): user
+    }
 
 
 def test_device_ids_match_anonymous_owners(session: Session) -> None:
@@ -91,7 +97,9 @@ def test_other_workspaces_users_are_never_matched(session: Session) -> None:
     mine = seed_user(session, ours, external_id="same")
     seed_user(session, theirs, external_id="same")
     found = resolve(
-        session, ours, [external("frank"), alias("l", "n"), device("d"), external("same")]
+        session,
+        ours,
+        [external("frank"), alias_identifier("l", "n"), device("d"), external("same")],
     )
     assert found == {external("same"): mine}
 
@@ -100,7 +108,7 @@ def test_kinds_do_not_cross(session: Session) -> None:
     workspace = seed_workspace(session)
     seed_user(session, workspace, external_id="x", aliases=[("x", "x")])
     seed_user(session, workspace, devices=["y"])
-    found = resolve(session, workspace, [device("x"), external("y"), alias("y", "y")])
+    found = resolve(session, workspace, [device("x"), external("y"), alias_identifier("y", "y")])
     assert found == {}
 
 
@@ -110,9 +118,14 @@ def test_duplicates_in_a_batch_resolve_once_to_the_same_user(session: Session) -
     found = resolve(
         session,
         workspace,
-        [external("gina"), external("gina"), alias("l", "gina"), alias("l", "gina")],
+        [
+            external("gina"),
+            external("gina"),
+            alias_identifier("l", "gina"),
+            alias_identifier("l", "gina"),
+        ],
     )
-    assert found == {external("gina"): user, alias("l", "gina"): user}
+    assert found == {external("gina"): user, alias_identifier("l", "gina"): user}
 
 
 def test_unstorable_and_overlong_identifiers_match_nobody(session: Session) -> None:
@@ -124,8 +137,8 @@ def test_unstorable_and_overlong_identifiers_match_nobody(session: Session) -> N
         external(""),
         external("a" * 998),
         device("\udfff"),
-        alias("\x00", "n"),
-        alias("l", "é" * 499),
+        alias_identifier("\x00", "n"),
+        alias_identifier("l", "é" * 499),
     ]
     assert resolve(session, workspace, [*odd, external("a" * 997)]) == {
         external("a" * 997): session.query(User.id).scalar()
@@ -141,5 +154,5 @@ def test_a_full_batch_resolves(session: Session) -> None:
 
 def test_never_creates_users(session: Session) -> None:
     workspace = seed_workspace(session)
-    resolve(session, workspace, [external("new"), device("new"), alias("new", "new")])
+    resolve(session, workspace, [external("new"), device("new"), alias_identifier("new", "new")])
     assert session.query(User).count() == 0

@@ -51,7 +51,7 @@ def seeded(factory: Callable[[], Session]) -> tuple[PartnerClient, dict[str, int
     return client, users
 
 
-def adds(*external_ids: str, devices: tuple[str, ...] = ()) -> dict[str, Any]:
+def adds_body(*external_ids: str, devices: tuple[str, ...] = ()) -> dict[str, Any]:
     changes = [{"user_ids": list(external_ids), "device_ids": list(devices)}]
     return {"cohort_id": "c1", "cohort_changes": changes}
 
@@ -94,7 +94,7 @@ def test_delete_waits_for_a_sync_that_adds_the_user(
 ) -> None:
     client, users = seeded(factory)
     with factory() as sync_session:
-        result = cohort_sync.sync_cohort(sync_session, client, adds("u1", "u2"))
+        result = cohort_sync.sync_cohort(sync_session, client, adds_body("u1", "u2"))
         assert (result.added, result.removed) == (2, 0)
         deleting = pool.submit(in_own_session, factory, delete("u2"))
         assert waits(deleting)
@@ -107,11 +107,13 @@ def test_sync_after_an_open_delete_finds_the_user_gone(
     factory: Callable[[], Session], pool: ThreadPoolExecutor
 ) -> None:
     client, users = seeded(factory)
-    in_own_session(factory, lambda s: cohort_sync.sync_cohort(s, client, adds("u1")))
+    in_own_session(factory, lambda s: cohort_sync.sync_cohort(s, client, adds_body("u1")))
     with factory() as delete_session:
         assert delete("u2")(delete_session) == 1
         syncing = pool.submit(
-            in_own_session, factory, lambda s: cohort_sync.sync_cohort(s, client, adds("u1", "u2"))
+            in_own_session,
+            factory,
+            lambda s: cohort_sync.sync_cohort(s, client, adds_body("u1", "u2")),
         )
         assert waits(syncing)
         delete_session.commit()
@@ -130,9 +132,9 @@ def test_merge_waits_for_a_sync_that_adds_the_merged_user(
     factory: Callable[[], Session], pool: ThreadPoolExecutor
 ) -> None:
     client, users = seeded(factory)
-    in_own_session(factory, lambda s: cohort_sync.sync_cohort(s, client, adds("known")))
+    in_own_session(factory, lambda s: cohort_sync.sync_cohort(s, client, adds_body("known")))
     with factory() as sync_session:
-        result = cohort_sync.sync_cohort(sync_session, client, adds("u1", devices=("phone",)))
+        result = cohort_sync.sync_cohort(sync_session, client, adds_body("u1", devices=("phone",)))
         assert result.added == 2
         merging = pool.submit(in_own_session, factory, merge_anon_into_known)
         assert waits(merging)
@@ -146,11 +148,15 @@ def test_sync_waits_for_an_open_merge(
     factory: Callable[[], Session], pool: ThreadPoolExecutor
 ) -> None:
     client, users = seeded(factory)
-    in_own_session(factory, lambda s: cohort_sync.sync_cohort(s, client, adds(devices=("phone",))))
+    in_own_session(
+        factory, lambda s: cohort_sync.sync_cohort(s, client, adds_body(devices=("phone",)))
+    )
     with factory() as merge_session:
         merge_anon_into_known(merge_session)
         syncing = pool.submit(
-            in_own_session, factory, lambda s: cohort_sync.sync_cohort(s, client, adds("known"))
+            in_own_session,
+            factory,
+            lambda s: cohort_sync.sync_cohort(s, client, adds_body("known")),
         )
         assert waits(syncing)
         merge_session.commit()
@@ -163,13 +169,13 @@ def test_overlapping_adds_of_two_open_syncs_count_once(
     factory: Callable[[], Session], pool: ThreadPoolExecutor
 ) -> None:
     client, users = seeded(factory)
-    in_own_session(factory, lambda s: cohort_sync.sync_cohort(s, client, adds("known")))
+    in_own_session(factory, lambda s: cohort_sync.sync_cohort(s, client, adds_body("known")))
     with factory() as first:
-        assert cohort_sync.sync_cohort(first, client, adds("u1", "u2")).added == 2
+        assert cohort_sync.sync_cohort(first, client, adds_body("u1", "u2")).added == 2
         second = pool.submit(
             in_own_session,
             factory,
-            lambda s: cohort_sync.sync_cohort(s, client, adds("u2", "known")),
+            lambda s: cohort_sync.sync_cohort(s, client, adds_body("u2", "known")),
         )
         assert waits(second)  # on u2, which the first sync is adding
         first.commit()

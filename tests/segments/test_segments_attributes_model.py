@@ -9,7 +9,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support import Api
-from tests.support.segment_attributes import attribute_leaf, evaluate, track_attributes
+from tests.support.segment_attributes import (
+    attribute_leaf,
+    evaluate_with_attributes,
+    track_attributes,
+)
 from tests.support.segments import Universe, create_segment, external_ids, leaf
 
 NAMES = ["plan", "n", "a.b", 'q"x', "é ü", "tags"]
@@ -89,7 +93,7 @@ def test_segments_match_the_model(
         world.add_cohort(cohort_id, cohort_id.upper())
         world.add_members(cohort_id, [u for n, u in enumerate(attributes) if members[n][index]])
     for tree in trees:
-        expected = evaluate(tree, world.members, attributes)
+        expected = evaluate_with_attributes(tree, world.members, attributes)
         segment_id = create_segment(api, world.workspace, tree)
         size = api.client.get(f"/segments/{segment_id}/size", headers=world.headers)
         assert api.expect(size, 200)["size"] == len(expected), tree

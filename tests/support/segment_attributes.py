@@ -65,16 +65,18 @@ def _same(stored: Any, value: Any) -> bool:
     return json_type(stored) == json_type(value) and bool(stored == value)
 
 
-def evaluate(
+def evaluate_with_attributes(
     tree: dict[str, Any],
     members: dict[str, set[str]],
     attributes: dict[str, dict[str, Any]],
 ) -> set[str]:
     """The external ids a filter of cohort and attribute leaves selects."""
     if "and" in tree:
-        return set.intersection(*(evaluate(t, members, attributes) for t in tree["and"]))
+        return set.intersection(
+            *(evaluate_with_attributes(t, members, attributes) for t in tree["and"])
+        )
     if "or" in tree:
-        return set.union(*(evaluate(t, members, attributes) for t in tree["or"]))
+        return set.union(*(evaluate_with_attributes(t, members, attributes) for t in tree["or"]))
     if tree["filter"] == "custom_attribute":
         return {user for user, found in attributes.items() if attribute_holds(found, tree)}
     cohort = members.get(tree["value"], set())
