@@ -26,7 +26,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
-from tests.databases import counting_statements
+from tests.support.databases import counting_statements
 
 from kohorte.api.app import create_app
 from kohorte.domain import partners, workspaces

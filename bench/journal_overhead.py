@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from tests.databases import throwaway_postgres_database
 from tests.support import ADMIN_TOKEN, Api
+from tests.support.databases import throwaway_postgres_database
 
 from kohorte.api.app import create_app
 from kohorte.settings import Settings

@@ -56,7 +56,7 @@ from typing import Any
 import asyncpg
 import httpx
 import psutil
-from tests.databases import throwaway_postgres_database
+from tests.support.databases import throwaway_postgres_database
 
 from bench import processes, workloads
 from bench import thinnest_sql as sql

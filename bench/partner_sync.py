@@ -18,7 +18,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
-from tests.databases import throwaway_postgres_database
+from tests.support.databases import throwaway_postgres_database
 
 from kohorte.api.app import create_app
 from kohorte.domain import integrations, partners, workspaces

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 import asyncpg
-from tests.databases import throwaway_postgres_database
+from tests.support.databases import throwaway_postgres_database
 
 from bench import thinnest_sql as sql
 

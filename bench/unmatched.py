@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import Engine, text
-from tests.databases import counting_statements, throwaway_postgres_database
-from tests.seed import seed_partner, seed_users_bulk, seed_workspace
+from tests.support.databases import counting_statements, throwaway_postgres_database
+from tests.support.seeds import seed_partner, seed_users_bulk, seed_workspace
 
 from kohorte.domain.cohort_import import sync as cohort_sync
 from kohorte.domain.cohort_import.auth import PartnerClient

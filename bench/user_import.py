@@ -27,7 +27,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
-from tests.databases import throwaway_postgres_database
+from tests.support.databases import throwaway_postgres_database
 
 from bench.make_users_ndjson import mixed_user_line
 from kohorte.domain import workspaces

@@ -18,8 +18,9 @@ from kohorte.settings import Settings
 from kohorte.store.database import create_store_engine, make_session_factory
 from kohorte.store.migrate import upgrade_to_head
 from kohorte.store.models import Base
-from tests.databases import throwaway_postgres_database
-from tests.support import ADMIN_TOKEN, Api
+from tests.support import ADMIN_TOKEN, Api, Integration
+from tests.support.cli import cli_environment
+from tests.support.databases import throwaway_postgres_database
 
 TEST_DATABASE_ENV = "KOHORTE_TEST_DATABASE_URL"
 
@@ -77,6 +78,20 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 @pytest.fixture
 def api(client: TestClient) -> Api:
     return Api(client)
+
+
+@pytest.fixture
+def integration(api: Api) -> Integration:
+    """A workspace, a partner and a data import key for it; modules that need users tracked
+    first define their own."""
+    return api.integration()
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, database_url: str, engine: Engine) -> Iterator[None]:
+    """The CLI reads its settings from the environment, like an operator's shell."""
+    with cli_environment(monkeypatch, database_url, unset="KOHORTE_ADMIN_TOKEN"):
+        yield
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Instance administration: the admin API, permissions, usage, the command line."""

@@ -1,0 +1,1 @@
+"""Emulator controls: seed files, resets, the request journal, faults, the pytest plugin."""

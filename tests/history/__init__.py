@@ -1,0 +1,1 @@
+"""Membership history: cohort and user history, the kept window, pruning."""

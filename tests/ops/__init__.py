@@ -1,0 +1,1 @@
+"""Operations: serving, logs, metrics, outages, migrations, deployment files, the README."""

@@ -1,0 +1,1 @@
+"""The partner cohort import surface: syncs, cohort reads, matching, unmatched identifiers."""

@@ -1,0 +1,1 @@
+"""Segments: definitions, filters, members, series and exports."""

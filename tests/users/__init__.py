@@ -1,0 +1,1 @@
+"""The users API (/users/...), its services and the users CLI."""
