@@ -3,16 +3,18 @@
 statement_timeout is enforced by the backend: a backend that hangs (frozen host, stopped
 process) never answers, and TCP keepalives or tcp_user_timeout do not notice because the
 kernel still acknowledges the packets. A request would then wait forever. The watchdog shuts
-down the socket of any statement still running past its deadline, so that the driver fails
-it as a lost connection (503) and the pool replaces the connection.
+down the socket of any statement, COMMIT or ROLLBACK still running past its deadline, so that
+the driver fails it as a lost connection (503) and the pool replaces the connection.
 """
 
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine, event
+from sqlalchemy.engine import Dialect
 
 CHECK_INTERVAL_S = 0.25
 
@@ -81,3 +83,24 @@ def watch_statements(engine: Engine, limit_s: float, exempt_option: str) -> None
     event.listen(engine, "before_cursor_execute", before)
     event.listen(engine, "after_cursor_execute", after)
     event.listen(engine, "handle_error", failed)
+    _watch_transaction_ends(engine.dialect, watchdog)
+
+
+def _watch_transaction_ends(dialect: Dialect, watchdog: StatementWatchdog) -> None:
+    """COMMIT and ROLLBACK (a pooled connection's reset included) go through the dialect, not
+    a cursor, so no event sees them; each engine has a dialect of its own, wrapped here. Also
+    for long work: a COMMIT itself is short however long its transaction ran."""
+    for name in ("do_commit", "do_rollback"):
+        setattr(dialect, name, _deadlined(getattr(dialect, name), watchdog))
+
+
+def _deadlined(end: Callable[[Any], None], watchdog: StatementWatchdog) -> Callable[[Any], None]:
+    def ended(dbapi_connection: Any) -> None:
+        key = id(dbapi_connection)
+        watchdog.started(key, dbapi_connection.fileno())
+        try:
+            end(dbapi_connection)
+        finally:
+            watchdog.finished(key)
+
+    return ended
