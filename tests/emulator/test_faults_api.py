@@ -137,6 +137,11 @@ def test_delete_all_and_by_id(api: Api) -> None:
         {"status": "503"},
         {"status": 503, "count": 0},
         {"status": 503, "count": -1},
+        {"status": 503, "count": 2**63},  # beyond the store's integers
+        {"status": 503, "count": True},
+        {"delay_ms": "5"},
+        {"delay_ms": False},
+        {"delay_ms": 5.5},
         {"delay_ms": -1},
         {"delay_ms": 60001},
         {"status": 503, "colour": "red"},
@@ -147,6 +152,16 @@ def test_bad_faults_are_400_and_create_nothing(api: Api, body: dict[str, object]
     assert response.status_code == 400, response.text
     assert message(response)
     assert faults(api) == []
+
+
+@pytest.mark.parametrize("fault_id", ["0", "-1", str(2**63), str(2**70)])
+def test_a_fault_id_out_of_range_is_unknown(api: Api, fault_id: str) -> None:
+    response = api.client.delete(f"/admin/faults/{fault_id}", headers=ADMIN_HEADERS)
+    assert response.status_code == 404, response.text
+
+
+def test_a_delay_written_as_a_whole_float_is_a_json_integer(api: Api) -> None:
+    assert create_fault(api, delay_ms=250.0)["delay_ms"] == 250
 
 
 def test_the_largest_delay_is_accepted(api: Api) -> None:

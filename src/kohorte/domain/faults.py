@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from kohorte.domain.errors import NotFound
+from kohorte.domain.pagination import MAX_KEY
 from kohorte.store import faults as store
 from kohorte.store.emulator_tables import Fault
 from kohorte.store.faults import TakenFault
@@ -23,6 +24,8 @@ FAULT_MESSAGES = {
     504: "Gateway timeout",
 }
 MAX_DELAY_MS = 60_000
+# Requests a fault applies to: far beyond any test, and within the store's integers.
+MAX_COUNT = 1_000_000
 UNKNOWN_FAULT_MESSAGE = "No fault with this id"
 
 
@@ -58,7 +61,8 @@ def list_faults(session: Session) -> list[FaultView]:
 
 
 def delete(session: Session, fault_id: int) -> None:
-    if not store.delete_one(session, fault_id):
+    # An id beyond BIGINT names no fault, and the store could not even be asked about it.
+    if not 0 < fault_id <= MAX_KEY or not store.delete_one(session, fault_id):
         raise NotFound(UNKNOWN_FAULT_MESSAGE)
 
 

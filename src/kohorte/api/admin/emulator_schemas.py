@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from kohorte.domain.faults import MAX_DELAY_MS
+from kohorte.domain.faults import MAX_COUNT, MAX_DELAY_MS
 from kohorte.domain.json_schema import at_least_one_of
 
 FaultStatus = Literal[423, 429, 500, 502, 503, 504]
@@ -20,7 +20,7 @@ def _a_json_number(value: object) -> object:
 
 
 # The bounds come before the check, so that the schema shows them as minimum and maximum.
-FaultCount = Annotated[int, Field(ge=1), BeforeValidator(_a_json_number)]
+FaultCount = Annotated[int, Field(ge=1, le=MAX_COUNT), BeforeValidator(_a_json_number)]
 DelayMs = Annotated[int, Field(ge=0, le=MAX_DELAY_MS), BeforeValidator(_a_json_number)]
 
 
