@@ -6,8 +6,10 @@ state; every test starts from empty tables.
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
@@ -21,6 +23,7 @@ from kohorte.store.models import Base
 from tests.support import ADMIN_TOKEN, Api, Integration
 from tests.support.cli import cli_environment
 from tests.support.databases import throwaway_postgres_database
+from tests.support.logs import kept_logging
 
 TEST_DATABASE_ENV = "KOHORTE_TEST_DATABASE_URL"
 
@@ -41,6 +44,12 @@ def engine(database_url: str) -> Iterator[Engine]:
     upgrade_to_head(store_engine)
     yield store_engine
     store_engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _logging_kept() -> Iterator[None]:
+    with kept_logging():
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -105,3 +114,15 @@ def session(engine: Engine) -> Iterator[Session]:
     with make_session_factory(engine)() as store_session:
         yield store_session
         store_session.commit()
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Captures what ``kohorte serve`` would hand to uvicorn instead of starting a server."""
+    calls: list[dict[str, Any]] = []
+
+    def fake_run(app: str, **options: Any) -> None:
+        calls.append({"app": app, **options})
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    return calls

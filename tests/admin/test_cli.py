@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.engine import make_url
@@ -177,18 +176,6 @@ def test_admin_token_rotate_refuses_when_the_token_is_configured(
 
 
 # --- serve --------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def served(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """Captures what ``kohorte serve`` would hand to uvicorn instead of starting a server."""
-    calls: list[dict[str, Any]] = []
-
-    def fake_run(app: str, **options: Any) -> None:
-        calls.append({"app": app, **options})
-
-    monkeypatch.setattr(uvicorn, "run", fake_run)
-    return calls
 
 
 @pytest.mark.usefixtures("cli_env")

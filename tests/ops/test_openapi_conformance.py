@@ -40,6 +40,11 @@ schema.config.generation.update(
 schemathesis.serializer.alias("application/x-ndjson", "application/octet-stream")
 
 PARTNER = "amplitude"
+# schemathesis hands cookies and raw content to the TestClient in ways httpx deprecates.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Setting per-request cookies:DeprecationWarning",
+    "ignore:Use 'content=<...>':DeprecationWarning",
+)
 # Per operation: enough for CI (about two minutes for all); raise it for a deeper search.
 EXAMPLES = int(os.environ.get("KOHORTE_SCHEMATHESIS_EXAMPLES", "8"))
 # Rules that an OpenAPI document cannot write, so a request that keeps to the schema may still

@@ -90,7 +90,7 @@ def metric_lines(client: TestClient, name: str) -> list[str]:
 
 def kohorte_log(caplog: pytest.LogCaptureFixture) -> list[str]:
     # Everything kohorte and the libraries below it log, but the test client's own lines and
-    # the access lines (on when an earlier test configured logging as `kohorte serve` does).
+    # the access lines (caplog at INFO takes them in).
     ignored = {"httpx", "kohorte.access"}
     return [record.getMessage() for record in caplog.records if record.name not in ignored]
 

@@ -15,7 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -30,7 +29,6 @@ from tests.support.servers import serve_command
 HEX_ID = re.compile(r"[0-9a-f]{32}")
 COHORT_TEMPLATE = "/cohorts/{partner}/{cohort_id}"
 SOURCE_ROOT = str(Path(kohorte.__file__).resolve().parents[1])
-LoggerState = tuple[int, list[logging.Handler], bool, list[Any], bool]
 
 
 def request_id(client: TestClient, path: str, sent: str | None = None) -> str:
@@ -72,33 +70,21 @@ def test_error_responses_carry_the_id(client: TestClient, path: str, status: int
 # --- the logs -------------------------------------------------------------------------------
 
 
-def _logger_state(logger: logging.Logger) -> LoggerState:
-    return (logger.level, logger.handlers[:], logger.propagate, logger.filters[:], logger.disabled)
-
-
-def _restore(logger: logging.Logger, state: LoggerState) -> None:
-    logger.level, handlers, logger.propagate, filters, logger.disabled = state
-    logger.handlers[:], logger.filters[:] = handlers, filters
-
-
 LogLines = Callable[[], list[str]]
 
 
 @pytest.fixture
-def logs_as(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[[str], LogLines]]:
+def logs_as(capsys: pytest.CaptureFixture[str]) -> Callable[[str], LogLines]:
     """Applies kohorte's logging configuration in the given format, as `kohorte serve` does;
-    gives what it wrote to stderr, line by line; puts the test run's logging back after."""
-    names = ["", *logging_config("INFO")["loggers"]]
-    saved = {name: _logger_state(logging.getLogger(name)) for name in names}
+    gives what it wrote to stderr, line by line (tests/conftest.py puts the run's logging
+    back after every test)."""
 
     def configure(log_format: str) -> LogLines:
         logging.config.dictConfig(logging_config("INFO", log_format))
         capsys.readouterr()
         return lambda: capsys.readouterr().err.splitlines()
 
-    yield configure
-    for name, state in saved.items():
-        _restore(logging.getLogger(name), state)
+    return configure
 
 
 def json_lines(lines: list[str]) -> list[dict[str, Any]]:
@@ -252,35 +238,34 @@ def test_a_served_process_logs_json_with_its_own_access_line(tmp_path: Path) -> 
 
 
 @pytest.fixture
-def served(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[list[dict[str, Any]]]:
-    """What `kohorte serve` would hand to uvicorn, instead of starting a server."""
-    calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append(options))
+def served_ephemeral(
+    served: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[list[dict[str, Any]]]:
+    """``served`` for `kohorte serve --ephemeral`, with an environment of its own."""
     # Set here so that monkeypatch puts back what --ephemeral writes into the environment.
     monkeypatch.setenv("KOHORTE_DATABASE_URL", f"sqlite:///{tmp_path / 'unused.db'}")
     monkeypatch.delenv("KOHORTE_ADMIN_TOKEN", raising=False)
     get_settings.cache_clear()
-    yield calls
+    yield served
     get_settings.cache_clear()
 
 
-@pytest.mark.usefixtures("logs_as")  # serve applies the configuration: put the test's back
 def test_serve_logs_json_and_switches_uvicorns_access_line_off(
-    served: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+    served_ephemeral: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("KOHORTE_LOG_FORMAT", "json")
     result = CliRunner().invoke(cli_app, ["serve", "--ephemeral"])
     assert result.exit_code == 0, result.stderr
-    [options] = served
+    [options] = served_ephemeral
     assert options["access_log"] is False
     assert options["log_config"]["handlers"]["stderr"]["formatter"] == "json"
 
 
 def test_serve_refuses_an_unknown_log_format(
-    served: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+    served_ephemeral: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("KOHORTE_LOG_FORMAT", "yaml")
     result = CliRunner().invoke(cli_app, ["serve", "--ephemeral"])
     assert result.exit_code == 2  # a configuration error
     assert "KOHORTE_LOG_FORMAT must be one of text, json, not 'yaml'" in result.stderr
-    assert served == []
+    assert served_ephemeral == []
