@@ -5,6 +5,7 @@ the backend's own statement_timeout is lifted for that transaction, so only the 
 end the wait.
 """
 
+import threading
 import time
 from collections.abc import Iterator
 
@@ -13,7 +14,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from kohorte.store.database import normalise_url
-from kohorte.store.statement_watchdog import watch_statements
+from kohorte.store.statement_watchdog import StatementWatchdog, watch_statements
 
 DEADLINE_S = 1.0
 SLOW_COMMIT_S = 20
@@ -62,3 +63,20 @@ def test_a_commit_in_time_is_untouched(watched: Engine) -> None:
         connection.commit()
         assert connection.exec_driver_sql("SELECT count(*) FROM quick_commit").scalar_one() == 1
         connection.rollback()
+
+
+def test_a_rollback_from_a_finalizer_inside_the_lock_does_not_deadlock() -> None:
+    # The pool rolls back a garbage-collected connection from a finalizer, which can run
+    # while this very thread holds the watchdog's lock (any allocation may collect).
+    watchdog = StatementWatchdog(DEADLINE_S)
+    done = threading.Event()
+
+    def rollback_during_collection() -> None:
+        with watchdog._lock:
+            watchdog.started(1, 0)  # reentrant, as the finalizer's rollback would be
+            watchdog.finished(1)
+        done.set()
+
+    worker = threading.Thread(target=rollback_during_collection, daemon=True)
+    worker.start()
+    assert done.wait(3), "the watchdog's lock is not reentrant"

@@ -25,7 +25,9 @@ class StatementWatchdog:
     def __init__(self, limit_s: float) -> None:
         self._limit_s = limit_s
         self._running: dict[int, tuple[float, int]] = {}
-        self._lock = threading.Lock()
+        # Reentrant: the pool rolls back a garbage-collected connection from a finalizer,
+        # which may run in any allocation, one made while this thread holds the lock too.
+        self._lock = threading.RLock()
         self._thread: threading.Thread | None = None
 
     def started(self, key: int, descriptor: int) -> None:
@@ -43,8 +45,10 @@ class StatementWatchdog:
     def _expired(self) -> list[int]:
         now = time.monotonic()
         with self._lock:
-            late = [key for key, (deadline, _) in self._running.items() if deadline <= now]
-            return [self._running.pop(key)[1] for key in late]
+            # A copy (no per-entry allocation): a reentrant started() may change the dict.
+            running = self._running.copy()
+            late = [key for key, (deadline, _) in running.items() if deadline <= now]
+            return [running[key][1] for key in late if self._running.pop(key, None)]
 
     def _watch(self) -> None:
         while True:
@@ -96,8 +100,13 @@ def _watch_transaction_ends(dialect: Dialect, watchdog: StatementWatchdog) -> No
 
 def _deadlined(end: Callable[[Any], None], watchdog: StatementWatchdog) -> Callable[[Any], None]:
     def ended(dbapi_connection: Any) -> None:
+        try:
+            descriptor = dbapi_connection.fileno()
+        except Exception:  # closed already: nothing can hang, the driver reports it
+            end(dbapi_connection)
+            return
         key = id(dbapi_connection)
-        watchdog.started(key, dbapi_connection.fileno())
+        watchdog.started(key, descriptor)
         try:
             end(dbapi_connection)
         finally:
